@@ -1,0 +1,77 @@
+// swift-tools-version:6.1
+// MotCua: the one-stop-shop federation. See docs/ARCHITECTURE.md for the layout.
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "motcua",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "motcua", targets: ["motcua"]),
+        .library(name: "MotCuaCore", targets: ["MotCuaCore"]),
+        .library(name: "MotCuaStore", targets: ["MotCuaStore"]),
+        .library(name: "MotCuaNode", targets: ["MotCuaNode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        .target(
+            name: "MotCuaCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MotCuaStore",
+            dependencies: ["MotCuaCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MotCuaNode",
+            dependencies: [
+                "MotCuaCore", "MotCuaStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "motcua",
+            dependencies: [
+                "MotCuaCore", "MotCuaStore", "MotCuaNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "MotCuaCoreTests", dependencies: ["MotCuaCore"], swiftSettings: strictSettings),
+        .testTarget(name: "MotCuaStoreTests", dependencies: ["MotCuaStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "MotCuaNodeTests",
+            dependencies: [
+                "MotCuaNode",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["MotCuaCore"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,189 @@
+import Foundation
+
+/// The roles an officer can hold; each is scoped to units (an officer of a district acts on its communes).
+public enum OfficerRole: String, Codable, Sendable, CaseIterable {
+    /// Staff of the one-stop desk: receives, refuses, hands over, returns results.
+    case receiver
+    /// Processes the dossier: appraises, asks for supplements, requests payment, forwards.
+    case specialist
+    /// Signs: assigns, decides, extends, stops.
+    case leader
+    /// Manages officers, the catalogue and the calendar; does not process dossiers.
+    case admin
+}
+
+/// Who performs a transition. The public (the applicant) proves who they are with the dossier code and
+/// their ID number; officers with a bearer token.
+public enum Actor: Sendable, Hashable {
+    case applicant
+    case officer(username: String, roles: Set<OfficerRole>, units: [String])
+    case system
+
+    /// The actor as written in the event log.
+    public var logName: String {
+        switch self {
+        case .applicant: "applicant"
+        case .officer(let username, _, _): "officer:\(username)"
+        case .system: "system"
+        }
+    }
+}
+
+/// How the dossier reached the administration (channel codes of the national portal: 1 in person,
+/// 2 online, 3 public post).
+public enum Channel: String, Codable, Sendable, CaseIterable {
+    case counter, online, post
+
+    public var nationalCode: Int {
+        switch self {
+        case .counter: 1
+        case .online: 2
+        case .post: 3
+        }
+    }
+}
+
+/// The person or organisation the dossier is for. Personal data: it never leaves the node.
+public struct Applicant: Codable, Sendable, Hashable {
+    public var idNumber: String
+    public var fullName: String
+    public var birthDate: LocalDate?
+    public var phone: String?
+    public var email: String?
+    public var taxCode: String?
+    public var address: String?
+
+    public init(
+        idNumber: String, fullName: String, birthDate: LocalDate? = nil, phone: String? = nil,
+        email: String? = nil, taxCode: String? = nil, address: String? = nil
+    ) {
+        self.idNumber = idNumber
+        self.fullName = fullName
+        self.birthDate = birthDate
+        self.phone = phone
+        self.email = email
+        self.taxCode = taxCode
+        self.address = address
+    }
+}
+
+/// A component the applicant handed in: the file's name, size and SHA-256 (bytes are kept by the store).
+public struct ReceivedComponent: Codable, Sendable, Hashable {
+    public var code: String
+    public var name: String
+    public var fileName: String
+    public var sizeBytes: Int
+    public var sha256: String
+    /// Taken from digitised data rather than uploaded (data reuse, indicator 4.3).
+    public var reused: Bool
+
+    public init(code: String, name: String, fileName: String, sizeBytes: Int, sha256: String, reused: Bool = false) {
+        self.code = code
+        self.name = name
+        self.fileName = fileName
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256
+        self.reused = reused
+    }
+}
+
+/// A stretch of time when the processing clock stood still (awaiting a supplement).
+public struct ClockPause: Codable, Sendable, Hashable {
+    public var from: Date
+    public var until: Date?
+    /// Working minutes that were left on the clock when it stopped.
+    public var remainingWorkingMinutes: Int
+
+    public init(from: Date, until: Date? = nil, remainingWorkingMinutes: Int) {
+        self.from = from
+        self.until = until
+        self.remainingWorkingMinutes = remainingWorkingMinutes
+    }
+}
+
+/// The outcome of a decision.
+public enum DecisionOutcome: String, Codable, Sendable {
+    case approved, rejected
+}
+
+/// Flags the service indices count (Decision 766).
+public struct DossierFlags: Codable, Sendable, Hashable {
+    public var digitised: Bool = false
+    public var reused: Bool = false
+    public var paidOnline: Bool = false
+    public var identityVerified: Bool = false
+    public var electronicResult: Bool = false
+
+    public init() {}
+}
+
+/// One dossier (hồ sơ) as the node keeps it. Every field is a projection of the dossier's events.
+public struct Dossier: Codable, Sendable, Hashable {
+    public var code: String
+    public var procedureCode: String
+    public var procedureVersion: Int
+    public var applicant: Applicant
+    public var channel: Channel
+    /// The unit whose desk took the dossier in; the result is collected there.
+    public var receivingUnit: String
+    /// The unit that decides.
+    public var competentUnit: String
+    /// Where the dossier is now.
+    public var holderUnit: String
+    public var state: DossierState
+    /// The officer now working on it, if any.
+    public var assignee: String?
+    public var submittedAt: Date
+    public var receivedAt: Date?
+    public var dueAt: Date?
+    /// The due date before the extension, kept for the timeliness index.
+    public var originalDueAt: Date?
+    public var pauses: [ClockPause]
+    public var extensionCount: Int
+    public var supplementCount: Int
+    public var finishedAt: Date?
+    public var returnedAt: Date?
+    public var outcome: DecisionOutcome?
+    public var feeVND: Int
+    public var amountDueVND: Int?
+    public var amountPaidVND: Int?
+    public var flags: DossierFlags
+    public var components: [ReceivedComponent]
+    public var satisfaction: Int?
+    /// The state to which a supplement returns, recorded when the supplement is requested.
+    public var stateBeforeSupplement: DossierState?
+
+    public init(
+        code: String, procedureCode: String, procedureVersion: Int, applicant: Applicant, channel: Channel,
+        receivingUnit: String, competentUnit: String, holderUnit: String, state: DossierState,
+        submittedAt: Date, feeVND: Int, components: [ReceivedComponent]
+    ) {
+        self.code = code
+        self.procedureCode = procedureCode
+        self.procedureVersion = procedureVersion
+        self.applicant = applicant
+        self.channel = channel
+        self.receivingUnit = receivingUnit
+        self.competentUnit = competentUnit
+        self.holderUnit = holderUnit
+        self.state = state
+        self.submittedAt = submittedAt
+        self.pauses = []
+        self.extensionCount = 0
+        self.supplementCount = 0
+        self.feeVND = feeVND
+        self.flags = DossierFlags()
+        self.components = components
+    }
+
+    /// The national status code (1-10) that the portal shows.
+    public var status: Int { state.nationalStatus }
+
+    /// True when the clock is running and the due time has passed, or when it finished after the due time.
+    public func isOverdue(at now: Date) -> Bool {
+        guard let dueAt else { return false }
+        if let finishedAt { return finishedAt > dueAt }
+        if state.isTerminal || state.clockPaused { return false }
+        return now > dueAt
+    }
+}

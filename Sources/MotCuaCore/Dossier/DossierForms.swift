@@ -1,0 +1,88 @@
+import Foundation
+
+/// Form 01: receipt and appointment slip (Giấy tiếp nhận hồ sơ và hẹn trả kết quả).
+public struct ReceiptForm: Codable, Sendable, Hashable {
+    public var form = "01"
+    public var title = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+    public var dossierCode: String
+    public var applicantName: String
+    public var applicantIdNumber: String
+    public var procedureCode: String
+    public var procedureName: String
+    public var componentsReceived: [String]
+    public var receivedAt: Date
+    public var appointmentAt: Date
+    public var collectAt: String
+    public var receivingOfficer: String
+    public var lookup: String
+}
+
+/// Form 02: one complete list of what is missing (Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ).
+public struct SupplementRequestForm: Codable, Sendable, Hashable {
+    public var form = "02"
+    public var title = "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
+    public var dossierCode: String
+    public var applicantName: String
+    public var items: [String]
+    public var note: String?
+    public var requestedBy: String
+    public var requestedAt: Date
+}
+
+/// Form 03: refusal to receive, with reasons (Phiếu từ chối tiếp nhận).
+public struct RefusalForm: Codable, Sendable, Hashable {
+    public var form = "03"
+    public var title = "Phiếu từ chối tiếp nhận giải quyết hồ sơ"
+    public var dossierCode: String
+    public var applicantName: String
+    public var reasons: [String]
+    public var refusedBy: String
+    public var refusedAt: Date
+}
+
+/// Form 04: apology and new appointment (Phiếu xin lỗi và hẹn lại ngày trả kết quả).
+public struct ApologyForm: Codable, Sendable, Hashable {
+    public var form = "04"
+    public var title = "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+    public var dossierCode: String
+    public var applicantName: String
+    public var unit: String
+    public var reason: String
+    public var previousAppointmentAt: Date
+    public var newAppointmentAt: Date
+    public var issuedBy: String
+    public var issuedAt: Date
+    /// True when the apology came after the appointment had already passed.
+    public var issuedAfterDeadline: Bool
+}
+
+/// Form 05: notice that processing stopped (Thông báo dừng giải quyết).
+public struct StopNoticeForm: Codable, Sendable, Hashable {
+    public var form = "05"
+    public var title = "Thông báo về việc dừng giải quyết hồ sơ"
+    public var dossierCode: String
+    public var applicantName: String
+    public var reason: String
+    public var onApplicantRequest: Bool
+    public var stoppedBy: String
+    public var stoppedAt: Date
+}
+
+/// Whichever form a transition produced.
+public enum DossierForm: Sendable, Hashable, Encodable {
+    case receipt(ReceiptForm)
+    case supplementRequest(SupplementRequestForm)
+    case refusal(RefusalForm)
+    case apology(ApologyForm)
+    case stopNotice(StopNoticeForm)
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .receipt(let form): try form.encode(to: encoder)
+        case .supplementRequest(let form): try form.encode(to: encoder)
+        case .refusal(let form): try form.encode(to: encoder)
+        case .apology(let form): try form.encode(to: encoder)
+        case .stopNotice(let form): try form.encode(to: encoder)
+        }
+    }
+}

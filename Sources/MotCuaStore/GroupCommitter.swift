@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Group commit: concurrent writes queue up and the writer commits them together, one fsync for the
+/// lot. Each job runs in its own savepoint so that a refused job (a 409, a 422) rolls back alone and the
+/// others still commit. Callers resume only after the commit that holds their change is durable.
+final class GroupCommitter: Sendable {
+    private struct Job: Sendable {
+        let run: @Sendable (Database) throws -> Void
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    private struct State {
+        var queue: [Job] = []
+        var draining = false
+    }
+
+    private let writer: DatabasePool
+    private let state = Mutex(State())
+    /// Most jobs in one transaction: bounds the latency of the first job of a large batch.
+    let batchLimit: Int
+
+    init(writer: DatabasePool, batchLimit: Int = 256) {
+        self.writer = writer
+        self.batchLimit = batchLimit
+    }
+
+    /// Runs `work` inside a write transaction shared with other concurrent writes; returns after commit.
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let job = Job(
+                run: { db in box.set(try work(db)) },
+                finish: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                })
+            let startDrain = state.withLock { state -> Bool in
+                state.queue.append(job)
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain {
+                Task { await self.drain() }
+            }
+        }
+        return box.take()
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [Job] in
+                let count = min(state.queue.count, batchLimit)
+                let batch = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            let outcomes = OutcomeBox(count: batch.count)
+            do {
+                try await writer.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        for (index, job) in batch.enumerated() {
+                            do {
+                                try db.inSavepoint {
+                                    try job.run(db)
+                                    return .commit
+                                }
+                            } catch {
+                                outcomes.set(index, error)
+                            }
+                        }
+                        return .commit
+                    }
+                }
+                for (index, job) in batch.enumerated() { job.finish(outcomes.get(index)) }
+            } catch {
+                // The commit itself failed: nothing of this batch is durable.
+                for (index, job) in batch.enumerated() { job.finish(outcomes.get(index) ?? error) }
+            }
+        }
+    }
+}
+
+/// Carries a job's result from the writer queue to the waiting caller.
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T?
+
+    func set(_ newValue: T) { lock.withLock { value = newValue } }
+    func take() -> T { lock.withLock { value! } }
+}
+
+/// Per-job errors of one batch.
+private final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [(any Error)?]
+
+    init(count: Int) { errors = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ error: any Error) { lock.withLock { errors[index] = error } }
+    func get(_ index: Int) -> (any Error)? { lock.withLock { errors[index] } }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import MotCuaCore
+
+/// An officer account as stored (the password only as a hash).
+public struct OfficerRecord: Sendable, Hashable, Codable {
+    public var username: String
+    public var fullName: String
+    public var passwordHash: String
+    public var roles: [OfficerRole]
+    public var units: [String]
+    public var active: Bool
+
+    public init(username: String, fullName: String, passwordHash: String, roles: [OfficerRole], units: [String], active: Bool = true) {
+        self.username = username
+        self.fullName = fullName
+        self.passwordHash = passwordHash
+        self.roles = roles
+        self.units = units
+        self.active = active
+    }
+}
+
+/// A paging filter for the catalogue.
+public struct ProcedureFilter: Sendable {
+    public var level: AdministrativeLevel?
+    public var onlineMode: OnlineMode?
+    public var text: String?
+    public var after: String?
+    public var limit: Int
+
+    public init(level: AdministrativeLevel? = nil, onlineMode: OnlineMode? = nil, text: String? = nil, after: String? = nil, limit: Int = 50) {
+        self.level = level
+        self.onlineMode = onlineMode
+        self.text = text
+        self.after = after
+        self.limit = limit
+    }
+}
+
+extension NodeDatabase {
+    // MARK: - Meta
+
+    /// Reads a node setting (node id, name).
+    public func meta(_ key: String) async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM node_meta WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setMeta(_ key: String, _ value: String) async throws {
+        try await committer.write { db in
+            try db.execute(sql: "INSERT INTO node_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+        }
+    }
+
+    // MARK: - Units
+
+    /// Inserts or replaces units (seeding, topology changes). Refuses a tree with unknown parents.
+    public func upsertUnits(_ units: [AdministrativeUnit]) async throws {
+        try await committer.write { db in
+            for unit in units {
+                try db.execute(
+                    sql: """
+                        INSERT INTO units(code, name, level, parent_code, agency_code, effective_from, effective_until, successor_code, document)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level,
+                            parent_code = excluded.parent_code, agency_code = excluded.agency_code,
+                            effective_from = excluded.effective_from, effective_until = excluded.effective_until,
+                            successor_code = excluded.successor_code, document = excluded.document
+                        """,
+                    arguments: [
+                        unit.code, unit.name, unit.level.rawValue, unit.parentCode, unit.agencyCode,
+                        unit.effectiveFrom?.iso, unit.effectiveUntil?.iso, unit.successorCode, try Self.encode(unit),
+                    ])
+            }
+        }
+    }
+
+    public func units() async throws -> [AdministrativeUnit] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM units ORDER BY code").map { try Self.decode(AdministrativeUnit.self, $0) }
+        }
+    }
+
+    // MARK: - Procedures
+
+    /// Loads catalogue entries (new versions get new rows; an existing version is replaced).
+    public func upsertProcedures(_ procedures: [Procedure]) async throws {
+        try await committer.write { db in
+            for procedure in procedures {
+                try db.execute(
+                    sql: """
+                        INSERT INTO procedures(code, version, name, level, online_mode, fee_vnd, effective_from, effective_until, document)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(code, version) DO UPDATE SET name = excluded.name, level = excluded.level,
+                            online_mode = excluded.online_mode, fee_vnd = excluded.fee_vnd,
+                            effective_from = excluded.effective_from, effective_until = excluded.effective_until,
+                            document = excluded.document
+                        """,
+                    arguments: [
+                        procedure.code, procedure.version, procedure.name, procedure.level.rawValue,
+                        procedure.onlineMode.rawValue, procedure.feeVND, procedure.effectiveFrom?.iso,
+                        procedure.effectiveUntil?.iso, try Self.encode(procedure),
+                    ])
+            }
+        }
+    }
+
+    /// Every version of every procedure (the node caches the catalogue in memory).
+    public func allProcedures() async throws -> [Procedure] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM procedures ORDER BY code, version")
+                .map { try Self.decode(Procedure.self, $0) }
+        }
+    }
+
+    // MARK: - Calendar rules
+
+    /// Adds or replaces a rule and logs it; the caller rebuilds its calendar.
+    public func saveCalendarRule(_ rule: CalendarRule, actor: String, at now: Date) async throws {
+        try await committer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO calendar_rules(id, kind, date, name, withdrawn, document) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, date = excluded.date, name = excluded.name,
+                        withdrawn = excluded.withdrawn, document = excluded.document
+                    """,
+                arguments: [rule.id, rule.kind.rawValue, rule.date.iso, rule.name, rule.withdrawn, try Self.encode(rule)])
+            let kind: EventKind = rule.withdrawn ? .calendarRuleWithdrawn : .calendarRuleAdded
+            _ = try Self.append(EventDraft(dossierCode: nil, kind: kind, actor: actor, at: now, payload: try JSONValue.from(rule)), db: db)
+        }
+    }
+
+    public func calendarRules() async throws -> [CalendarRule] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM calendar_rules ORDER BY date, id").map { try Self.decode(CalendarRule.self, $0) }
+        }
+    }
+
+    // MARK: - Officers and sessions
+
+    public func upsertOfficer(_ officer: OfficerRecord) async throws {
+        try await committer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO officers(username, full_name, password_hash, roles, units, active) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(username) DO UPDATE SET full_name = excluded.full_name, password_hash = excluded.password_hash,
+                        roles = excluded.roles, units = excluded.units, active = excluded.active
+                    """,
+                arguments: [
+                    officer.username, officer.fullName, officer.passwordHash,
+                    officer.roles.map(\.rawValue).joined(separator: ","), officer.units.joined(separator: ","), officer.active,
+                ])
+        }
+    }
+
+    public func officer(_ username: String) async throws -> OfficerRecord? {
+        try await pool.read { db in try Self.fetchOfficer(db, username: username) }
+    }
+
+    public func officerCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM officers") ?? 0 }
+    }
+
+    static func fetchOfficer(_ db: Database, username: String) throws -> OfficerRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM officers WHERE username = ?", arguments: [username]) else { return nil }
+        let roles: String = row["roles"]
+        let units: String = row["units"]
+        return OfficerRecord(
+            username: row["username"], fullName: row["full_name"], passwordHash: row["password_hash"],
+            roles: roles.split(separator: ",").compactMap { OfficerRole(rawValue: String($0)) },
+            units: units.split(separator: ",").map(String.init), active: row["active"])
+    }
+
+    /// Stores a session by the SHA-256 of its token (a stolen database does not yield live tokens).
+    public func createSession(tokenHash: String, username: String, createdAt: Date, expiresAt: Date) async throws {
+        try await committer.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at_ms < ?", arguments: [Self.ms(createdAt)])
+            try db.execute(
+                sql: "INSERT INTO sessions(token_hash, username, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+                arguments: [tokenHash, username, Self.ms(createdAt), Self.ms(expiresAt)])
+        }
+    }
+
+    /// The officer behind a live session, or nil when the token is unknown, expired or the account inactive.
+    public func officer(forTokenHash tokenHash: String, at now: Date) async throws -> OfficerRecord? {
+        try await pool.read { db in
+            guard let username = try String.fetchOne(
+                db, sql: "SELECT username FROM sessions WHERE token_hash = ? AND expires_at_ms > ?",
+                arguments: [tokenHash, Self.ms(now)]) else { return nil }
+            guard let officer = try Self.fetchOfficer(db, username: username), officer.active else { return nil }
+            return officer
+        }
+    }
+}

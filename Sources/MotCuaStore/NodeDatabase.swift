@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import MotCuaCore
+
+/// A node's database: one SQLite file in WAL mode with `synchronous = FULL`, so that a commit is on disk
+/// before anyone is told it happened. Callers use intent-named operations (`submit`, `perform`,
+/// `verifyChain`), never SQL. Every dossier change appends its event in the same transaction.
+public final class NodeDatabase: Sendable {
+    let pool: DatabasePool
+    let committer: GroupCommitter
+    public let path: String
+
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL + FULL: every commit is fsynced; group commit keeps that affordable.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        committer = GroupCommitter(writer: pool)
+    }
+
+    /// Migrations have fixed names: once shipped, a name and its SQL never change; new needs get new ones.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-29-node-schema") { db in
+            try db.execute(sql: """
+                CREATE TABLE node_meta (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                );
+                CREATE TABLE units (
+                    code TEXT PRIMARY KEY NOT NULL CHECK (length(code) BETWEEN 1 AND 64),
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    level TEXT NOT NULL CHECK (level IN ('ministry','province','district','commune')),
+                    parent_code TEXT REFERENCES units(code) DEFERRABLE INITIALLY DEFERRED,
+                    agency_code TEXT NOT NULL UNIQUE,
+                    effective_from TEXT,
+                    effective_until TEXT,
+                    successor_code TEXT REFERENCES units(code) DEFERRABLE INITIALLY DEFERRED,
+                    document TEXT NOT NULL
+                );
+                CREATE TABLE procedures (
+                    code TEXT NOT NULL,
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    level TEXT NOT NULL CHECK (level IN ('ministry','province','district','commune')),
+                    online_mode TEXT NOT NULL CHECK (online_mode IN ('none','partial','full-process')),
+                    fee_vnd INTEGER NOT NULL CHECK (fee_vnd >= 0),
+                    effective_from TEXT,
+                    effective_until TEXT,
+                    document TEXT NOT NULL,
+                    PRIMARY KEY (code, version)
+                );
+                CREATE TABLE officers (
+                    username TEXT PRIMARY KEY NOT NULL CHECK (length(username) BETWEEN 1 AND 64),
+                    full_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL CHECK (length(password_hash) >= 20),
+                    roles TEXT NOT NULL CHECK (length(roles) > 0),
+                    units TEXT NOT NULL CHECK (length(units) > 0),
+                    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+                );
+                CREATE TABLE sessions (
+                    token_hash TEXT PRIMARY KEY NOT NULL CHECK (length(token_hash) = 64),
+                    username TEXT NOT NULL REFERENCES officers(username) ON DELETE CASCADE,
+                    created_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms)
+                );
+                CREATE TABLE dossiers (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    procedure_code TEXT NOT NULL,
+                    procedure_version INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 10),
+                    channel TEXT NOT NULL CHECK (channel IN ('online','counter','post')),
+                    receiving_unit TEXT NOT NULL REFERENCES units(code),
+                    competent_unit TEXT NOT NULL REFERENCES units(code),
+                    holder_unit TEXT NOT NULL REFERENCES units(code),
+                    applicant_id_number TEXT NOT NULL CHECK (length(applicant_id_number) = 12),
+                    assignee TEXT,
+                    submitted_at_ms INTEGER NOT NULL,
+                    received_at_ms INTEGER,
+                    due_at_ms INTEGER,
+                    finished_at_ms INTEGER,
+                    returned_at_ms INTEGER,
+                    last_seq INTEGER NOT NULL,
+                    document TEXT NOT NULL,
+                    FOREIGN KEY (procedure_code, procedure_version) REFERENCES procedures(code, version),
+                    CHECK (received_at_ms IS NULL OR received_at_ms >= submitted_at_ms),
+                    CHECK (status <> 1 OR received_at_ms IS NULL),
+                    CHECK (status NOT IN (2, 4, 6, 9, 10) OR received_at_ms IS NOT NULL)
+                );
+                CREATE INDEX dossiers_by_holder ON dossiers(holder_unit, status);
+                CREATE INDEX dossiers_by_status ON dossiers(status);
+                CREATE INDEX dossiers_by_due ON dossiers(due_at_ms) WHERE finished_at_ms IS NULL;
+                CREATE INDEX dossiers_by_procedure ON dossiers(procedure_code);
+                CREATE TABLE components (
+                    id INTEGER PRIMARY KEY,
+                    dossier_code TEXT NOT NULL REFERENCES dossiers(code),
+                    component_code TEXT NOT NULL,
+                    file_name TEXT NOT NULL CHECK (length(file_name) BETWEEN 1 AND 255),
+                    size_bytes INTEGER NOT NULL CHECK (size_bytes = length(content)),
+                    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                    content BLOB NOT NULL,
+                    added_seq INTEGER NOT NULL REFERENCES events(seq)
+                );
+                CREATE INDEX components_by_dossier ON components(dossier_code);
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+                    dossier_code TEXT,
+                    kind TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    time_ms INTEGER NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    payload TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+                    hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+                );
+                CREATE INDEX events_by_dossier ON events(dossier_code, seq);
+                CREATE TABLE daily_sequences (
+                    agency_code TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    last INTEGER NOT NULL CHECK (last >= 1),
+                    PRIMARY KEY (agency_code, day)
+                ) WITHOUT ROWID;
+                CREATE TABLE calendar_rules (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('day-off','working-day')),
+                    date TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),
+                    document TEXT NOT NULL
+                );
+                """)
+            // The log is append-only: no event may be changed or removed through SQL by mistake.
+            try db.execute(sql: """
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                """)
+        }
+        return migrator
+    }
+
+    /// Closes the file (checkpointing the WAL); the object is unusable afterwards.
+    public func close() throws {
+        try pool.close()
+    }
+
+    // MARK: - Shared helpers
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+
+    static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func ms(_ date: Date?) -> Int64? { date.map { ms($0) } }
+    static func date(ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+}
