@@ -31,7 +31,7 @@ public enum Actor: Sendable, Hashable {
 
 /// How the dossier reached the administration (channel codes of the national portal: 1 in person,
 /// 2 online, 3 public post).
-public enum Channel: String, Codable, Sendable, CaseIterable {
+public enum SubmissionChannel: String, Codable, Sendable, CaseIterable {
     case counter, online, post
 
     public var nationalCode: Int {
@@ -123,7 +123,7 @@ public struct Dossier: Codable, Sendable, Hashable {
     public var procedureCode: String
     public var procedureVersion: Int
     public var applicant: Applicant
-    public var channel: Channel
+    public var channel: SubmissionChannel
     /// The unit whose desk took the dossier in; the result is collected there.
     public var receivingUnit: String
     /// The unit that decides.
@@ -154,7 +154,7 @@ public struct Dossier: Codable, Sendable, Hashable {
     public var stateBeforeSupplement: DossierState?
 
     public init(
-        code: String, procedureCode: String, procedureVersion: Int, applicant: Applicant, channel: Channel,
+        code: String, procedureCode: String, procedureVersion: Int, applicant: Applicant, channel: SubmissionChannel,
         receivingUnit: String, competentUnit: String, holderUnit: String, state: DossierState,
         submittedAt: Date, feeVND: Int, components: [ReceivedComponent]
     ) {

@@ -1,0 +1,15 @@
+import HummingbirdBcrypt
+
+/// Officer passwords are stored as bcrypt hashes (salted, deliberately slow), never as digests.
+enum PasswordHasher {
+    static func hash(_ password: String, cost: UInt8) -> String {
+        Bcrypt.hash(password, cost: cost)
+    }
+
+    static func verify(_ password: String, hash: String) -> Bool {
+        Bcrypt.verify(password, hash: hash)
+    }
+
+    /// Verified against when the user does not exist, so timing does not reveal user names.
+    static let dummyHash = Bcrypt.hash("motcua-no-such-user", cost: 10)
+}

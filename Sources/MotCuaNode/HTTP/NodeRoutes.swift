@@ -1,0 +1,333 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MotCuaCore
+import MotCuaStore
+import NIOCore
+
+/// The public API of a node under `/v1`, plus health probes.
+struct NodeRoutes {
+    let service: NodeService
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in try json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in try await ready() }
+
+        let v1 = router.group("v1")
+        v1.post("auth/token") { request, context in try await login(request, context) }
+        v1.get("procedures") { request, _ in try procedures(request) }
+        v1.get("procedures/:code") { _, context in try procedure(context) }
+        v1.get("units") { _, _ in
+            try json(Page(items: service.allUnits(), nextCursor: nil))
+        }
+        v1.post("dossiers") { request, context in try await submit(request, context) }
+        v1.get("dossiers") { request, _ in try await queue(request) }
+        v1.get("dossiers/:code") { request, context in try await dossier(request, context) }
+        v1.post("dossiers/:code/actions/:action") { request, context in try await act(request, context) }
+        v1.get("dossiers/:code/events") { request, context in try await events(request, context) }
+        v1.get("dossiers/:code/components") { request, context in try await components(request, context) }
+        v1.get("log/verify") { request, _ in
+            _ = try await officer(request, roles: [.admin, .leader])
+            return try json(try await service.database.verifyChain())
+        }
+        v1.get("calendar/rules") { _, _ in try json(Page(items: service.calendarRules(), nextCursor: nil)) }
+        v1.post("calendar/rules") { request, context in
+            let admin = try await officer(request, roles: [.admin])
+            let rule = try await decode(CalendarRule.self, request, context)
+            try await service.saveCalendarRule(rule, officer: admin)
+            return try json(rule, status: .created)
+        }
+        v1.get("calendar/holidays/:year") { _, context in
+            guard let text = context.parameters.get("year"), let year = Int(text), (1900...2199).contains(year) else {
+                throw Problem(.badRequest, "request.invalid-parameter", "year: a four-digit year between 1900 and 2199")
+            }
+            return try json(Page(items: WorkingCalendar(rules: service.calendarRules()).nonWorkingDays(year: year), nextCursor: nil))
+        }
+    }
+
+    // MARK: - Handlers
+
+    func ready() async throws -> Response {
+        let head = try await service.database.head()
+        let procedures = service.procedures(ProcedureFilter(limit: 10_000)).items.count
+        return try json([
+            "status": JSONValue.string("ready"), "nodeId": .string(service.configuration.nodeID),
+            "logHead": .int(head.seq), "procedures": .int(Int64(procedures)), "units": .int(Int64(service.allUnits().count)),
+        ])
+    }
+
+    struct LoginBody: Decodable {
+        var username: String
+        var password: String
+    }
+
+    func login(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await decode(LoginBody.self, request, context)
+        let session = try await service.login(username: body.username, password: body.password)
+        return try json([
+            "token": JSONValue.string(session.token), "expiresAt": .string(VietnamTime.format(session.expiresAt)),
+            "username": .string(session.officer.username), "roles": .array(session.officer.roles.map { .string($0.rawValue) }),
+            "units": .array(session.officer.units.map(JSONValue.string)),
+        ])
+    }
+
+    func procedures(_ request: Request) throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = ProcedureFilter(limit: try limit(request))
+        if let level = query.get("level") {
+            guard let parsed = AdministrativeLevel(rawValue: level) else {
+                throw Problem(.badRequest, "request.invalid-parameter", "level: one of ministry, province, district, commune")
+            }
+            filter.level = parsed
+        }
+        if let mode = query.get("onlineMode") {
+            guard let parsed = OnlineMode(rawValue: mode) else {
+                throw Problem(.badRequest, "request.invalid-parameter", "onlineMode: one of none, partial, full-process")
+            }
+            filter.onlineMode = parsed
+        }
+        filter.text = query.get("q") ?? query.get("text")
+        filter.after = query.get("cursor")
+        let page = service.procedures(filter)
+        return try json(Page(items: page.items.map(ProcedureView.init), nextCursor: page.nextCursor))
+    }
+
+    func procedure(_ context: BasicRequestContext) throws -> Response {
+        let code = context.parameters.get("code") ?? ""
+        guard let procedure = service.procedure(code) else { throw DossierError.unknownProcedure(code) }
+        return try json(ProcedureView(procedure))
+    }
+
+    struct SubmissionBody: Decodable {
+        var procedureCode: String
+        var channel: SubmissionChannel?
+        var applicant: Applicant
+        var components: [ActionBody.Upload]?
+        var unit: String?
+    }
+
+    func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await decode(SubmissionBody.self, request, context)
+        let channel = body.channel ?? .online
+        let officer = try await optionalOfficer(request)
+        if channel != .online && officer == nil { throw Problem.unauthenticated }
+        var uploads: [ComponentUpload] = []
+        for (index, upload) in (body.components ?? []).enumerated() {
+            guard let code = upload.code, !code.isEmpty else {
+                throw DossierError.invalid(field: "components[\(index)].code", reason: "required")
+            }
+            uploads.append(ComponentUpload(
+                code: code, fileName: upload.fileName, bytes: try ActionBody.bytes(of: upload, field: "components[\(index)]"),
+                reused: upload.reused ?? false))
+        }
+        let submission = DossierSubmission(
+            procedureCode: body.procedureCode, channel: channel, applicant: body.applicant, components: uploads, unit: body.unit)
+        let outcome = try await service.submit(submission, officer: channel == .online ? nil : officer)
+        return try json(view(outcome.dossier, form: outcome.form), status: .created)
+    }
+
+    func act(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let code = context.parameters.get("code") ?? ""
+        let actionName = context.parameters.get("action") ?? ""
+        guard let action = DossierAction(rawValue: actionName) else {
+            throw Problem(.notFound, "dossier.unknown-action",
+                          "unknown action '\(actionName)'; one of \(DossierAction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let body = try await decode(ActionBody.self, request, context, emptyAs: "{}")
+        let command = try body.command(for: action)
+        let officer = try await optionalOfficer(request)
+        let idNumber = request.uri.queryParameters.get("idNumber")
+        let outcome = try await service.act(on: code, command: command, officer: officer, applicantIdNumber: idNumber)
+        if officer == nil {
+            return try json(try await publicView(outcome.dossier))
+        }
+        return try json(view(outcome.dossier, form: outcome.form))
+    }
+
+    func dossier(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let code = context.parameters.get("code") ?? ""
+        if let officer = try await optionalOfficer(request) {
+            guard let dossier = try await service.dossier(code, applicantIdNumber: nil) else { throw StoreError.dossierNotFound(code) }
+            try checkVisible(dossier, to: officer)
+            return try json(view(dossier, form: nil))
+        }
+        guard let idNumber = request.uri.queryParameters.get("idNumber"), !idNumber.isEmpty else {
+            throw Problem(.badRequest, "lookup.id-number-required",
+                          "look a dossier up with its code and the applicant's ID number: ?idNumber=<12 digits>")
+        }
+        guard let dossier = try await service.dossier(code, applicantIdNumber: idNumber) else {
+            throw StoreError.dossierNotFound(code)
+        }
+        return try json(try await publicView(dossier))
+    }
+
+    func queue(_ request: Request) async throws -> Response {
+        let officer = try await officer(request, roles: Set(OfficerRole.allCases))
+        let query = request.uri.queryParameters
+        var filter = DossierFilter(limit: try limit(request))
+        if let unit = query.get("unit") {
+            guard officer.units.contains(where: { service.units.isWithin(unit, ancestor: $0) }) else {
+                throw Problem(.forbidden, "dossier.out-of-scope", "unit \(unit) is outside the units you are assigned to")
+            }
+            filter.units = [unit]
+        } else {
+            filter.units = officer.units
+        }
+        if let status = query.get("status") {
+            guard let value = Int(status), (1...10).contains(value) else {
+                throw Problem(.badRequest, "request.invalid-parameter", "status: a national status code from 1 to 10")
+            }
+            filter.status = value
+        }
+        filter.procedureCode = query.get("procedure")
+        if let overdue = query.get("overdue") {
+            guard overdue == "true" || overdue == "false" else {
+                throw Problem(.badRequest, "request.invalid-parameter", "overdue: true or false")
+            }
+            if overdue == "true" { filter.overdueAt = service.now() }
+        }
+        if let dueBefore = query.get("dueBefore") {
+            guard let date = VietnamTime.parseISO8601(dueBefore) ?? LocalDate(iso: dueBefore).map({ VietnamTime.date($0, minuteOfDay: 0) }) else {
+                throw Problem(.badRequest, "request.invalid-parameter", "dueBefore: an ISO 8601 date or time")
+            }
+            filter.dueBefore = date
+        }
+        if let cursor = query.get("cursor") {
+            guard let value = Int64(cursor) else { throw Problem(.badRequest, "request.invalid-parameter", "cursor: use nextCursor of the previous page") }
+            filter.after = value
+        }
+        let page = try await service.queue(filter)
+        return try json(Page(items: page.items.map { view($0, form: nil) }, nextCursor: page.nextCursor.map(String.init)))
+    }
+
+    func events(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let officer = try await officer(request, roles: Set(OfficerRole.allCases))
+        let code = context.parameters.get("code") ?? ""
+        guard let dossier = try await service.dossier(code, applicantIdNumber: nil) else { throw StoreError.dossierNotFound(code) }
+        try checkVisible(dossier, to: officer)
+        return try json(Page(items: try await service.database.events(ofDossier: code), nextCursor: nil))
+    }
+
+    func components(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let officer = try await officer(request, roles: Set(OfficerRole.allCases))
+        let code = context.parameters.get("code") ?? ""
+        guard let dossier = try await service.dossier(code, applicantIdNumber: nil) else { throw StoreError.dossierNotFound(code) }
+        try checkVisible(dossier, to: officer)
+        let stored = try await service.database.components(of: code)
+        let includeContent = request.uri.queryParameters.get("include") == "content"
+        let items: [JSONValue] = stored.map { item in
+            var fields: [String: JSONValue] = [
+                "code": .string(item.component.code), "fileName": .string(item.component.fileName),
+                "sizeBytes": .int(Int64(item.component.sizeBytes)), "sha256": .string(item.component.sha256),
+            ]
+            if includeContent { fields["contentBase64"] = .string(Data(item.bytes).base64EncodedString()) }
+            return .object(fields)
+        }
+        return try json(["items": JSONValue.array(items)])
+    }
+
+    // MARK: - Helpers
+
+    func view(_ dossier: Dossier, form: DossierForm?) -> DossierView {
+        DossierView(
+            dossier: dossier, procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
+            overdue: dossier.isOverdue(at: service.now()),
+            allowedActions: DossierTransition.actions(from: dossier.state).map(\.rawValue), form: form, units: service.units)
+    }
+
+    func publicView(_ dossier: Dossier) async throws -> PublicDossierView {
+        let units = service.units
+        let events = try await service.database.events(ofDossier: dossier.code)
+        return PublicDossierView(
+            code: dossier.code, status: dossier.status, statusName: dossier.state.statusName,
+            procedureCode: dossier.procedureCode,
+            procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
+            channel: dossier.channel, submittedAt: dossier.submittedAt, receivedAt: dossier.receivedAt, dueAt: dossier.dueAt,
+            finishedAt: dossier.finishedAt, returnedAt: dossier.returnedAt, overdue: dossier.isOverdue(at: service.now()),
+            outcome: dossier.outcome, receivingUnit: UnitRef(dossier.receivingUnit, units),
+            holderUnit: UnitRef(dossier.holderUnit, units), componentsReceived: dossier.components.map(\.name),
+            timeline: events.map { TimelineEntry($0, units: units) })
+    }
+
+    /// Officers see dossiers received by, decided by or held in their units; admins see all.
+    func checkVisible(_ dossier: Dossier, to officer: OfficerRecord) throws {
+        if officer.roles.contains(.admin) { return }
+        let units = service.units
+        let related = [dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit]
+        guard related.contains(where: { unit in officer.units.contains { units.isWithin(unit, ancestor: $0) } }) else {
+            throw Problem(.forbidden, "dossier.out-of-scope", "dossier \(dossier.code) belongs to units outside yours")
+        }
+    }
+
+    func bearerToken(_ request: Request) throws -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw Problem(.unauthorized, "auth.malformed-header", "send 'Authorization: Bearer <token>'")
+        }
+        return String(parts[1])
+    }
+
+    func optionalOfficer(_ request: Request) async throws -> OfficerRecord? {
+        guard let token = try bearerToken(request) else { return nil }
+        guard let officer = try await service.officer(forToken: token) else {
+            throw Problem(.unauthorized, "auth.invalid-token", "the token is unknown or has expired; log in again with POST /v1/auth/token")
+        }
+        return officer
+    }
+
+    func officer(_ request: Request, roles: Set<OfficerRole>) async throws -> OfficerRecord {
+        guard let officer = try await optionalOfficer(request) else { throw Problem.unauthenticated }
+        guard officer.roles.contains(where: roles.contains) else {
+            throw Problem(.forbidden, "auth.role-required", "this needs one of the roles: \(roles.map(\.rawValue).sorted().joined(separator: ", "))")
+        }
+        return officer
+    }
+
+    func limit(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return 50 }
+        guard let value = Int(text), value >= 1, value <= service.configuration.pageLimit else {
+            throw Problem(.badRequest, "request.invalid-parameter", "limit: from 1 to \(service.configuration.pageLimit)")
+        }
+        return value
+    }
+
+    /// Reads a bounded body and decodes it, turning every decoding failure into a 400 that says where.
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext, emptyAs empty: String? = nil) async throws -> T {
+        let buffer = try await request.body.collect(upTo: service.configuration.bodyLimitBytes)
+        var data = Data(buffer.readableBytesView)
+        if data.isEmpty, let empty { data = Data(empty.utf8) }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw Problem.badJSON(Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the body" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "the body is not valid JSON" }
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])) is required"
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)) has the wrong type (expected \(type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context.codingPath)) must not be null (expected \(type))"
+        @unknown default:
+            return "the body could not be read"
+        }
+    }
+}
+
+/// Encodes an answer as JSON.
+func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    let data = try APIJSON.encoder.encode(value)
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

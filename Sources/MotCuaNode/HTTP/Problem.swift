@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import Logging
+import MotCuaCore
+import MotCuaStore
+import NIOCore
+
+/// An RFC 9457 problem: a stable `type` code, a title, and a detail a person can act on.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// Stable machine code, e.g. `dossier.illegal-transition`; the `type` URI is `urn:motcua:problem:<code>`.
+    public var code: String
+    public var detail: String
+    public var extra: [String: String]
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String, extra: [String: String] = [:]) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body: [String: JSONValue] = extra.mapValues(JSONValue.string)
+        body["type"] = .string("urn:motcua:problem:\(code)")
+        body["title"] = .string(status.reasonPhrase)
+        body["status"] = .int(Int64(status.code))
+        body["detail"] = .string(detail)
+        body["instance"] = .string(request.uri.path)
+        let text = JSONValue.object(body).canonicalText
+        var headers = HTTPFields()
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func badJSON(_ detail: String) -> Problem { Problem(.badRequest, "request.malformed-json", detail) }
+    static let unauthenticated = Problem(.unauthorized, "auth.required", "log in with POST /v1/auth/token and send 'Authorization: Bearer <token>'")
+
+    /// Maps domain and store errors onto HTTP answers.
+    static func from(_ error: any Error) -> Problem? {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as DossierError:
+            let status: HTTPResponse.Status = switch error.category {
+            case .forbidden: .forbidden
+            case .conflict: .conflict
+            case .unprocessable: .unprocessableContent
+            case .notFound: .notFound
+            }
+            return Problem(status, error.code, error.description)
+        case let error as StoreError:
+            switch error {
+            case .dossierNotFound: return Problem(.notFound, "dossier.not-found", error.description)
+            case .sequenceExhausted: return Problem(.serviceUnavailable, "dossier.sequence-exhausted", error.description)
+            }
+        case is NIOTooManyBytesError:
+            return Problem(.contentTooLarge, "request.too-large", "the request body is larger than this node accepts")
+        case let error as HTTPError:
+            let code = error.status == .notFound ? "route.not-found" : "http.\(error.status.code)"
+            return Problem(error.status, code, error.body ?? error.status.reasonPhrase)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Turns every error into problem+json; anything unexpected becomes a logged 500 without internals.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if let problem = Problem.from(error) {
+                return try problem.response(from: request, context: context)
+            }
+            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return try Problem(.internalServerError, "server.internal", "the node could not complete the request; it has been logged")
+                .response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import MotCuaCore
+import MotCuaStore
+
+/// A catalogue entry as the API shows it.
+struct ProcedureView: Encodable {
+    var code: String
+    var version: Int
+    var name: String
+    var level: AdministrativeLevel
+    var leadTime: String
+    var onlineMode: OnlineMode
+    var fee: Int
+    var feeNote: String?
+    var components: [ProcedureComponent]
+    var financialObligation: Bool
+    var competentAgency: String
+    var field: String
+    var steps: [ProcessingStep]
+    var sample: Bool
+
+    init(_ procedure: Procedure) {
+        code = procedure.code
+        version = procedure.version
+        name = procedure.name
+        level = procedure.level
+        leadTime = procedure.leadTime.description
+        onlineMode = procedure.onlineMode
+        fee = procedure.feeVND
+        feeNote = procedure.feeNote
+        components = procedure.components
+        financialObligation = procedure.financialObligation
+        competentAgency = procedure.competentAgency
+        field = procedure.field
+        steps = procedure.steps
+        sample = procedure.sample
+    }
+}
+
+/// A list page with its cursor.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    var nextCursor: String?
+}
+
+/// A unit reference with its name, so clients need no second call.
+struct UnitRef: Encodable {
+    var code: String
+    var name: String
+    var level: AdministrativeLevel?
+
+    init(_ code: String, _ units: UnitDirectory) {
+        self.code = code
+        name = units[code]?.name ?? code
+        level = units[code]?.level
+    }
+}
+
+/// One step of a dossier's history as a citizen or officer reads it.
+struct TimelineEntry: Encodable {
+    var seq: Int64
+    var at: Date
+    var event: String
+    var status: Int?
+    var statusName: String?
+    var unit: UnitRef?
+    var form: String?
+
+    init(_ event: Event, units: UnitDirectory) {
+        seq = event.seq
+        at = Date(timeIntervalSince1970: Double(event.timeMs) / 1000)
+        self.event = event.kind
+        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .null
+        if case .int(let code)? = payload["status"] {
+            status = Int(code)
+            statusName = DossierState.statusName(Int(code))
+        }
+        let unitCode = payload["holderUnit"]?.stringValue ?? payload["competentUnit"]?.stringValue
+        unit = unitCode.map { UnitRef($0, units) }
+        form = payload["form"]?["form"]?.stringValue
+    }
+}
+
+/// The whole dossier, for officers.
+struct DossierView: Encodable {
+    var dossier: Dossier
+    var procedureName: String?
+    var overdue: Bool
+    var allowedActions: [String]
+    var form: DossierForm?
+    var units: UnitDirectory
+
+    enum Keys: String, CodingKey {
+        case statusName, procedureName, overdue, allowedActions, form, receivingUnitName, competentUnitName, holderUnitName, status
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try dossier.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(dossier.status, forKey: .status)
+        try container.encode(dossier.state.statusName, forKey: .statusName)
+        try container.encodeIfPresent(procedureName, forKey: .procedureName)
+        try container.encode(overdue, forKey: .overdue)
+        try container.encode(allowedActions, forKey: .allowedActions)
+        try container.encodeIfPresent(form, forKey: .form)
+        try container.encode(units[dossier.receivingUnit]?.name, forKey: .receivingUnitName)
+        try container.encode(units[dossier.competentUnit]?.name, forKey: .competentUnitName)
+        try container.encode(units[dossier.holderUnit]?.name, forKey: .holderUnitName)
+    }
+}
+
+/// What the public lookup (code + ID number) shows: status, dates, where it is, its timeline.
+struct PublicDossierView: Encodable {
+    var code: String
+    var status: Int
+    var statusName: String
+    var procedureCode: String
+    var procedureName: String?
+    var channel: SubmissionChannel
+    var submittedAt: Date
+    var receivedAt: Date?
+    var dueAt: Date?
+    var finishedAt: Date?
+    var returnedAt: Date?
+    var overdue: Bool
+    var outcome: DecisionOutcome?
+    var receivingUnit: UnitRef
+    var holderUnit: UnitRef
+    var componentsReceived: [String]
+    var timeline: [TimelineEntry]
+}
+
+/// JSON for API answers: times as ISO 8601 in Vietnam time.
+enum APIJSON {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(VietnamTime.format(date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// How a node runs: where its data lives, where it listens, and its limits.
+public struct NodeConfiguration: Sendable {
+    /// Folder holding `node.sqlite` (created if absent).
+    public var dataDirectory: String
+    public var host: String
+    public var publicPort: Int
+    public var nodeID: String
+    public var nodeName: String
+    /// How long an officer's token stays valid.
+    public var tokenLifetimeSeconds: TimeInterval
+    /// Largest request body accepted (413 beyond); component files travel base64 inside JSON.
+    public var bodyLimitBytes: Int
+    /// bcrypt cost for officer passwords (2^cost rounds).
+    public var passwordCost: UInt8
+    /// Largest page of a list.
+    public var pageLimit: Int
+
+    public init(
+        dataDirectory: String, host: String = "127.0.0.1", publicPort: Int = 8080, nodeID: String = "local",
+        nodeName: String = "MotCua node", tokenLifetimeSeconds: TimeInterval = 8 * 3600,
+        bodyLimitBytes: Int = 16 * 1024 * 1024, passwordCost: UInt8 = 10, pageLimit: Int = 200
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.publicPort = publicPort
+        self.nodeID = nodeID
+        self.nodeName = nodeName
+        self.tokenLifetimeSeconds = tokenLifetimeSeconds
+        self.bodyLimitBytes = bodyLimitBytes
+        self.passwordCost = passwordCost
+        self.pageLimit = pageLimit
+    }
+
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("node.sqlite") }
+}

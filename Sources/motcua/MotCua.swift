@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `motcua`: one executable for every role, the operator's tools and the officers' client.
+@main
+struct MotCua: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "motcua",
+        abstract: "MotCua: the one-stop-shop federation for administrative procedures.",
+        subcommands: [NodeCommand.self, CtlCommand.self, CalendarCommand.self, IdCommand.self])
+}
