@@ -66,12 +66,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MotCuaCoreTests", dependencies: ["MotCuaCore"], swiftSettings: strictSettings),
-        .testTarget(name: "MotCuaStoreTests", dependencies: ["MotCuaStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "MotCuaStoreTests",
+            dependencies: ["MotCuaStore", "MotCuaCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "MotCuaNodeTests",
             dependencies: [
-                "MotCuaNode",
+                "MotCuaNode", "MotCuaStore", "MotCuaCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

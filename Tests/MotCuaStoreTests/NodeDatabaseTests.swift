@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import MotCuaCore
+import Testing
+
+@testable import MotCuaStore
+
+/// A node database in a fresh temporary folder, seeded with Hà Nội's units and the sample catalogue.
+struct TemporaryNode {
+    let directory: URL
+    let database: NodeDatabase
+    let units = UnitDirectory(SampleUnits.hanoi)
+    let deadlines = DeadlineCalculator(calendar: WorkingCalendar())
+    let now = VietnamTime.parseISO8601("2026-03-02T09:00:00+07:00")!
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        database = try NodeDatabase(path: directory.appendingPathComponent("node.sqlite").path)
+        try await database.upsertUnits(SampleUnits.hanoi)
+        try await database.upsertProcedures(SampleCatalogue.procedures)
+    }
+
+    var path: String { database.path }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    func context(_ actor: Actor, procedure: Procedure, at offset: TimeInterval = 0) -> DossierContext {
+        DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now.addingTimeInterval(offset), actor: actor)
+    }
+
+    /// Files an online dossier for a commune-level procedure at a commune.
+    func submitOnline(_ index: Int, commune: String = "P01.D01.C01") async throws -> DossierOutcome {
+        let procedure = SampleCatalogue.procedure("1.004873")!  // certificate of marital status, commune level
+        let submission = DossierSubmission(
+            procedureCode: procedure.code, channel: .online,
+            applicant: Applicant(idNumber: String(format: "0010950%05d", index % 100_000), fullName: "Công dân \(index)"),
+            components: procedure.components.filter(\.mandatory).map {
+                ComponentUpload(code: $0.code, fileName: "\($0.code).pdf", bytes: Array("tệp \(index) \($0.code)".utf8))
+            },
+            unit: commune)
+        let context = context(.applicant, procedure: procedure)
+        let (receiving, competent) = try DossierMachine.route(submission, context: context)
+        return try await database.submit(IntakePlan(submission: submission, receiving: receiving, competent: competent, context: context))
+    }
+
+    func act(_ code: String, _ command: DossierCommand, as actor: Actor) async throws -> DossierOutcome {
+        let procedure = SampleCatalogue.procedure("1.004873")!
+        return try await database.perform(command, on: code) { _ in context(actor, procedure: procedure, at: 60) }
+    }
+}
+
+let receiver = Actor.officer(username: "receiver", roles: [.receiver], units: ["P01"])
+let leader = Actor.officer(username: "leader", roles: [.leader], units: ["P01"])
+let specialist = Actor.officer(username: "specialist", roles: [.specialist], units: ["P01"])
+
+@Suite("Node database")
+struct NodeDatabaseTests {
+    @Test func migrationsAreIdempotentAndWALIsOn() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        try node.database.close()
+        let reopened = try NodeDatabase(path: node.path)
+        let mode = try await reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let synchronous = try await reopened.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(mode == "wal")
+        #expect(synchronous == 2, "synchronous = FULL: commits are fsynced")
+        #expect(try await reopened.units().count == SampleUnits.hanoi.count)
+        let applied = try await reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied == ["2026-11-29-node-schema"])
+    }
+
+    @Test func dossierCodesFollowTheAgencyAndDay() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        let first = try await node.submitOnline(1)
+        let second = try await node.submitOnline(2)
+        let elsewhere = try await node.submitOnline(3, commune: "P01.D02.C01")
+        #expect(first.dossier.code == "000.01.01.H01-260302-0001")
+        #expect(second.dossier.code == "000.01.01.H01-260302-0002")
+        #expect(elsewhere.dossier.code == "000.01.02.H01-260302-0001")
+        let stored = try #require(try await node.database.dossier(first.dossier.code))
+        #expect(stored.dossier == first.dossier)
+        let files = try await node.database.components(of: first.dossier.code)
+        #expect(files.count == first.dossier.components.count)
+        #expect(files.allSatisfy { ComponentUpload(code: $0.component.code, fileName: "", bytes: $0.bytes).sha256 == $0.component.sha256 })
+    }
+
+    /// 10,000 mixed operations, most of them concurrent (group commit), some refused: the chain stays
+    /// intact, every accepted change has exactly one event, refused ones left nothing behind.
+    @Test func chainIntactAfterTenThousandMixedOperations() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        let dossiers = 2_000
+        let accepted = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<dossiers {
+                group.addTask {
+                    var events = 0
+                    let code = try await node.submitOnline(index, commune: ["P01.D01.C01", "P01.D02.C02", "P01.D04.C03"][index % 3]).dossier.code
+                    events += 1
+                    _ = try await node.act(code, .receive(note: nil), as: receiver)
+                    events += 1
+                    // An illegal move in the middle: refused, rolled back alone.
+                    await #expect(throws: DossierError.self) { try await node.act(code, .returnResult(note: nil, satisfaction: nil), as: receiver) }
+                    _ = try await node.act(code, .assign(assignee: "specialist", note: nil), as: leader)
+                    events += 1
+                    if index % 4 == 0 {
+                        _ = try await node.act(code, .requestSupplement(items: ["bản sao"], note: nil), as: specialist)
+                        _ = try await node.act(code, .supplement(components: [], note: "đã nộp bổ sung"), as: .applicant)
+                        events += 2
+                    }
+                    _ = try await node.act(code, .decide(outcome: .approved, reason: nil, resultSummary: nil, resultDocument: nil), as: leader)
+                    return events + 1
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(accepted + dossiers >= 10_000, "accepted plus refused operations")
+        let report = try await node.database.verifyChain()
+        #expect(report.intact)
+        #expect(report.eventsChecked == Int64(accepted))
+        #expect(try await node.database.dossierCount() == dossiers)
+        // Each dossier's row points at its own last event.
+        let mismatched = try await node.database.pool.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM dossiers d
+                WHERE d.last_seq <> (SELECT max(seq) FROM events e WHERE e.dossier_code = d.code)
+                """)
+        }
+        #expect(mismatched == 0)
+    }
+
+    @Test func tamperedEventIsDetectedAndNamed() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        for index in 0..<20 { _ = try await node.submitOnline(index) }
+        #expect(try await node.database.verifyChain().intact)
+
+        // The log refuses ordinary edits ...
+        await #expect(throws: DatabaseError.self) {
+            try await node.database.pool.write { db in try db.execute(sql: "UPDATE events SET actor = 'x' WHERE seq = 7") }
+        }
+        // ... so a forger drops the guard with raw SQL and rewrites an old event.
+        try node.database.close()
+        let raw = try DatabaseQueue(path: node.path)
+        try await raw.write { db in
+            try db.execute(sql: "DROP TRIGGER events_no_update")
+            try db.execute(sql: "UPDATE events SET payload = replace(payload, 'online', 'counter') WHERE seq = 7")
+        }
+        try raw.close()
+        let report = try await NodeDatabase(path: node.path).verifyChain()
+        #expect(!report.intact)
+        #expect(report.firstBreakSeq == 7)
+        #expect(report.headSeq == 6, "the last good link")
+        #expect(report.firstBreak?.contains("altered") == true)
+    }
+
+    @Test func schemaRefusesImpossibleRows() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        let code = try await node.submitOnline(1).dossier.code
+        await #expect(throws: DatabaseError.self) {
+            try await node.database.pool.write { db in try db.execute(sql: "UPDATE dossiers SET status = 11 WHERE code = ?", arguments: [code]) }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await node.database.pool.write { db in try db.execute(sql: "UPDATE dossiers SET holder_unit = 'nowhere' WHERE code = ?", arguments: [code]) }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await node.database.pool.write { db in try db.execute(sql: "DELETE FROM events") }
+        }
+    }
+
+    @Test func queueFiltersAndPages() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        var codes: [String] = []
+        for index in 0..<7 { codes.append(try await node.submitOnline(index, commune: index < 5 ? "P01.D01.C01" : "P01.D02.C01").dossier.code) }
+        _ = try await node.act(codes[0], .receive(note: nil), as: receiver)
+        let units = node.units
+        let within: @Sendable ([String]) -> [String] = { roots in
+            units.units.keys.filter { code in roots.contains { units.isWithin(code, ancestor: $0) } }
+        }
+        var seen: [String] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await node.database.dossiers(DossierFilter(units: ["P01.D01"], after: cursor, limit: 2), unitsWithin: within)
+            seen += page.items.map(\.code)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen == Array(codes.prefix(5)))
+        let received = try await node.database.dossiers(DossierFilter(status: 2), unitsWithin: within)
+        #expect(received.items.map(\.code) == [codes[0]])
+        let overdue = try await node.database.dossiers(
+            DossierFilter(overdueAt: node.now.addingTimeInterval(30 * 86_400)), unitsWithin: within)
+        #expect(overdue.items.map(\.code) == [codes[0]], "only the received one has a running clock")
+    }
+}
