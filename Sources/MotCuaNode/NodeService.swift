@@ -14,6 +14,10 @@ public final class NodeService: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
     private let caches: Mutex<Caches>
+    /// Failed logins per user name: 5 within 15 minutes lock the name for the rest of the window.
+    let loginThrottle = FailureThrottle(limit: 5, windowSeconds: 15 * 60)
+    /// Wrong ID numbers per dossier code and per client address: guessing is slowed to a crawl.
+    let lookupThrottle = FailureThrottle(limit: 10, windowSeconds: 60 * 60)
 
     struct Caches: Sendable {
         var procedures: [String: [Procedure]] = [:]
@@ -111,11 +115,18 @@ public final class NodeService: Sendable {
     /// Checks a password and opens a session; the token is returned once and stored only as a hash.
     public func login(username: String, password: String) async throws -> (token: String, expiresAt: Date, officer: OfficerRecord) {
         let refused = Problem(.unauthorized, "auth.invalid-credentials", "unknown user name or wrong password")
-        guard let officer = try await database.officer(username), officer.active else {
-            _ = PasswordHasher.verify(password, hash: PasswordHasher.dummyHash)  // same work whether or not the user exists
+        let throttleKey = "login:" + username.lowercased()
+        guard loginThrottle.allows(throttleKey, at: now()) else {
+            throw Problem(.tooManyRequests, "auth.too-many-attempts", "too many failed logins for \(username); wait 15 minutes or ask an admin")
+        }
+        let officer = try await database.officer(username)
+        // bcrypt is deliberately slow: run it off the request executor, on NIO's blocking pool.
+        let hash = officer.flatMap { $0.active ? $0.passwordHash : nil } ?? PasswordHasher.dummyHash
+        let verified = try await PasswordHasher.verifyOffloaded(password, hash: hash)
+        guard let officer, officer.active, verified else {
+            loginThrottle.recordFailure(throttleKey, at: now())
             throw refused
         }
-        guard PasswordHasher.verify(password, hash: officer.passwordHash) else { throw refused }
         var generator = SystemRandomNumberGenerator()
         let tokenBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = Data(tokenBytes).base64EncodedString()
@@ -131,6 +142,29 @@ public final class NodeService: Sendable {
         try await database.officer(forTokenHash: Self.tokenHash(token), at: now())
     }
 
+    /// Whether an officer may see a dossier: admins all; others when the receiving, competent or holding
+    /// unit is one of theirs. Outside that, a dossier is answered as unknown.
+    func isVisible(_ dossier: Dossier, to officer: OfficerRecord, units: UnitDirectory) -> Bool {
+        if officer.roles.contains(.admin) { return true }
+        return [dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit].contains { unit in
+            officer.units.contains { units.isWithin(unit, ancestor: $0) }
+        }
+    }
+
+    /// Counts a wrong ID number against the code and the client, or refuses while either is locked.
+    func checkLookupAllowed(code: String, client: String?) throws {
+        let at = now()
+        for key in ["code:" + code] + (client.map { ["client:" + $0] } ?? []) where !lookupThrottle.allows(key, at: at) {
+            throw Problem(.tooManyRequests, "lookup.too-many-attempts", "too many wrong ID numbers; try again in an hour or ask at the desk")
+        }
+    }
+
+    func recordLookupFailure(code: String, client: String?) {
+        let at = now()
+        lookupThrottle.recordFailure("code:" + code, at: at)
+        if let client { lookupThrottle.recordFailure("client:" + client, at: at) }
+    }
+
     static func tokenHash(_ token: String) -> String { hexString(SHA256.hash(data: Data(token.utf8))) }
 
     static func actor(_ officer: OfficerRecord) -> Actor {
@@ -140,9 +174,13 @@ public final class NodeService: Sendable {
     /// Creates or replaces an officer account (admin).
     public func saveOfficer(username: String, fullName: String, password: String, roles: [OfficerRole], units: [String]) async throws {
         for unit in units where self.units[unit] == nil { throw DossierError.unknownUnit(unit) }
-        try await database.upsertOfficer(OfficerRecord(
-            username: username, fullName: fullName, passwordHash: PasswordHasher.hash(password, cost: configuration.passwordCost),
-            roles: roles, units: units))
+        guard username.wholeMatch(of: /[a-z0-9][a-z0-9._-]{0,63}/) != nil else {
+            throw DossierError.invalid(field: "username", reason: "1-64 lower-case letters, digits, '.', '_' or '-'")
+        }
+        guard password.count >= 10 else { throw DossierError.invalid(field: "password", reason: "at least 10 characters") }
+        guard !roles.isEmpty, !units.isEmpty else { throw DossierError.invalid(field: "roles", reason: "give at least one role and one unit") }
+        let hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
+        try await database.upsertOfficer(OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units))
     }
 
     // MARK: - Dossiers
@@ -152,23 +190,29 @@ public final class NodeService: Sendable {
         guard let procedure = procedure(submission.procedureCode) else { throw DossierError.unknownProcedure(submission.procedureCode) }
         let actor: Actor = officer.map(Self.actor) ?? .applicant
         let context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: actor)
-        let (receiving, competent) = try DossierMachine.route(submission, context: context)
+        var submission = submission
+        let (receiving, competent) = try DossierMachine.route(&submission, context: context)
         return try await database.submit(IntakePlan(submission: submission, receiving: receiving, competent: competent, context: context))
     }
 
     /// Applies an action. Officers act within their units; the applicant proves who they are with their
     /// ID number, and a wrong one answers exactly like an unknown dossier.
     public func act(
-        on code: String, command: DossierCommand, officer: OfficerRecord?, applicantIdNumber: String?
+        on code: String, command: DossierCommand, officer: OfficerRecord?, applicantIdNumber: String?, client: String? = nil
     ) async throws -> DossierOutcome {
         let actor: Actor
         if let officer {
             actor = Self.actor(officer)
-        } else if applicantIdNumber != nil {
+        } else if let applicantIdNumber {
             actor = .applicant
+            // Prove the ID number with a read first: a wrong guess never takes a slot in the writer.
+            guard try await dossier(code, applicantIdNumber: applicantIdNumber, client: client) != nil else {
+                throw StoreError.dossierNotFound(code)
+            }
         } else {
             throw Problem.unauthenticated
         }
+        let normalizedID = applicantIdNumber?.trimmingCharacters(in: .whitespaces)
         let assigneeRecord: OfficerRecord?
         if case .assign(let assignee, _) = command {
             assigneeRecord = try await database.officer(assignee)
@@ -180,15 +224,19 @@ public final class NodeService: Sendable {
         let at = now()
         let catalogue = caches.withLock { $0.procedures }
         return try await database.perform(command, on: code) { dossier in
-            if case .applicant = actor, dossier.applicant.idNumber != applicantIdNumber {
+            if case .applicant = actor, dossier.applicant.idNumber != normalizedID {
+                throw StoreError.dossierNotFound(code)
+            }
+            if let officer, !self.isVisible(dossier, to: officer, units: units) {
                 throw StoreError.dossierNotFound(code)
             }
             guard let procedure = catalogue[dossier.procedureCode]?.first(where: { $0.version == dossier.procedureVersion }) else {
                 throw DossierError.unknownProcedure(dossier.procedureCode)
             }
-            if let row = DossierTransition.row(for: command.action, from: dossier.state) {
-                try DossierMachine.authorize(row, actor: actor)
-            }
+            let context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: at, actor: actor)
+            // Checks in the documented order: legal move (409), role (403), scope (403), parameters (422).
+            guard let row = DossierTransition.row(for: command.action, from: dossier.state) else { return context }
+            try DossierMachine.authorize(row, actor: actor)
             try DossierMachine.checkScope(action: command.action, dossier: dossier, actor: actor, units: units)
             if case .assign(let assignee, _) = command {
                 guard let record = assigneeRecord, record.active,
@@ -199,14 +247,25 @@ public final class NodeService: Sendable {
                     throw DossierError.invalid(field: "assignee", reason: "\(assignee) does not work for unit \(dossier.holderUnit)")
                 }
             }
-            return DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: at, actor: actor)
+            return context
         }
     }
 
-    /// A dossier for an officer, or for the public when the ID number matches; nil reveals nothing.
-    public func dossier(_ code: String, applicantIdNumber: String?) async throws -> Dossier? {
-        guard let stored = try await database.dossier(code)?.dossier else { return nil }
-        if let applicantIdNumber, stored.applicant.idNumber != applicantIdNumber { return nil }
+    /// A dossier for the public when the ID number matches; nil (and a strike against the code and the
+    /// client) otherwise, so an unknown code and a wrong number look the same.
+    public func dossier(_ code: String, applicantIdNumber: String, client: String?) async throws -> Dossier? {
+        try checkLookupAllowed(code: code, client: client)
+        let stored = try await database.dossier(code)?.dossier
+        guard let stored, stored.applicant.idNumber == applicantIdNumber.trimmingCharacters(in: .whitespaces) else {
+            recordLookupFailure(code: code, client: client)
+            return nil
+        }
+        return stored
+    }
+
+    /// A dossier for an officer; nil when it does not exist or is outside the officer's units.
+    public func dossier(_ code: String, officer: OfficerRecord) async throws -> Dossier? {
+        guard let stored = try await database.dossier(code)?.dossier, isVisible(stored, to: officer, units: units) else { return nil }
         return stored
     }
 

@@ -157,6 +157,13 @@ extension NodeDatabase {
         try await pool.read { db in try Self.fetchOfficer(db, username: username) }
     }
 
+    /// Every officer account (for admins), by user name.
+    public func officers() async throws -> [OfficerRecord] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT username FROM officers ORDER BY username").compactMap { try Self.fetchOfficer(db, username: $0) }
+        }
+    }
+
     public func officerCount() async throws -> Int {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM officers") ?? 0 }
     }

@@ -66,11 +66,13 @@ public struct DossierWithSeq: Sendable {
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     case dossierNotFound(String)
     case sequenceExhausted(agency: String, day: String)
+    case invalidAgencyCode(agency: String, reason: String)
 
     public var description: String {
         switch self {
         case .dossierNotFound(let code): "no dossier \(code) at this node"
         case .sequenceExhausted(let agency, let day): "agency \(agency) has used every dossier number of \(day)"
+        case .invalidAgencyCode(let agency, let reason): "the unit's agency code \(agency) cannot prefix a dossier code: \(reason)"
         }
     }
 }
@@ -92,8 +94,10 @@ extension NodeDatabase {
             let code: DossierCode
             do {
                 code = try DossierCode(agencyCode: agency, date: (day.year, day.month, day.day), sequence: sequence)
-            } catch {
+            } catch IdentifierError.sequenceOutOfRange(_) {
                 throw StoreError.sequenceExhausted(agency: agency, day: day.iso)
+            } catch {
+                throw StoreError.invalidAgencyCode(agency: agency, reason: "\(error)")
             }
             let outcome = DossierMachine.intake(
                 plan.submission, code: code.value, receiving: plan.receiving, competent: plan.competent, context: plan.context)
@@ -147,7 +151,8 @@ extension NodeDatabase {
             }
             if let overdueAt = filter.overdueAt {
                 // Open, clock running, past due; or finished after the due time.
-                clauses.append("((finished_at_ms IS NULL AND state NOT IN ('supplement-requested','refused','stopped','returned') AND due_at_ms < ?) OR (finished_at_ms IS NOT NULL AND finished_at_ms > due_at_ms))")
+                // Open with the clock running (a paused clock stores no due time) and past due, or finished late.
+                clauses.append("((finished_at_ms IS NULL AND due_at_ms < ?) OR (finished_at_ms IS NOT NULL AND finished_at_ms > due_at_ms))")
                 _ = arguments.append(contentsOf: [Self.ms(overdueAt)])
             }
             if let dueBefore = filter.dueBefore {
@@ -202,7 +207,7 @@ extension NodeDatabase {
             dossier.code, dossier.procedureCode, dossier.procedureVersion, dossier.state.rawValue, dossier.status,
             dossier.channel.rawValue, dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit,
             dossier.applicant.idNumber, dossier.assignee, ms(dossier.submittedAt), ms(dossier.receivedAt),
-            ms(dossier.dueAt), ms(dossier.finishedAt), ms(dossier.returnedAt), lastSeq, try encode(dossier),
+            ms(dossier.clockPaused ? nil : dossier.dueAt), ms(dossier.finishedAt), ms(dossier.returnedAt), lastSeq, try encode(dossier),
         ]
     }
 

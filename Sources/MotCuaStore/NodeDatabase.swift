@@ -15,12 +15,11 @@ public final class NodeDatabase: Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // WAL + FULL: every commit is fsynced; group commit keeps that affordable.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)
+        // WAL + FULL: every commit is fsynced before it returns; group commit keeps that affordable.
+        // Set on the writer after opening: GRDB switches the writer to NORMAL when it enables WAL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
         committer = GroupCommitter(writer: pool)
     }

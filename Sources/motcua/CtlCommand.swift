@@ -25,9 +25,12 @@ struct Connection: ParsableArguments {
 
     var sessionFile: String { (stateDir as NSString).appendingPathComponent("ctl-session.json") }
 
+    /// The base URL without a trailing slash: the key of the saved session.
+    var baseURL: String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
     /// A client with a token: from --username/--password, MOTCUA_TOKEN, or the saved session.
     func client(requireLogin: Bool = true) async throws -> APIClient {
-        var client = APIClient(baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url)
+        var client = APIClient(baseURL: baseURL)
         if let username, let password {
             client.token = try await Self.login(client, username: username, password: password)["token"]?.stringValue
         } else if let token = ProcessInfo.processInfo.environment["MOTCUA_TOKEN"] {
@@ -118,7 +121,7 @@ extension CtlCommand {
             guard let username = connection.username, let password = connection.password else {
                 throw ValidationError("give --username and --password")
             }
-            let client = APIClient(baseURL: connection.url)
+            let client = APIClient(baseURL: connection.baseURL)
             let answer = try await Connection.login(client, username: username, password: password)
             try FileManager.default.createDirectory(atPath: connection.stateDir, withIntermediateDirectories: true)
             var sessions = (FileManager.default.contents(atPath: connection.sessionFile))

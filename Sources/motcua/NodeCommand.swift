@@ -35,7 +35,6 @@ struct NodeCommand: AsyncParsableCommand {
         if seedDemo {
             try await service.seedDemo(units: SampleUnits.hanoi, password: demoPassword)
         }
-        let app = buildNodeApplication(service: service, logger: logger)
         let url = "http://\(host):\(publicPort)"
         var banner = """
             MotCua node \(nodeId) listening on \(url)
@@ -52,8 +51,11 @@ struct NodeCommand: AsyncParsableCommand {
 
                 """
         }
-        // Unbuffered, so a launcher reading a pipe sees the banner at once.
-        FileHandle.standardOutput.write(Data(banner.utf8))
+        let text = banner
+        let app = buildNodeApplication(service: service, logger: logger) { _ in
+            // Printed once the port is bound; unbuffered, so a launcher reading a pipe sees it at once.
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
         try await app.runService()
     }
 }

@@ -163,6 +163,44 @@ struct DossierMachineTests {
         #expect(resumed.uploads == [Fixture.upload])
     }
 
+    /// A dossier already late when the supplement is requested stays late after the supplement arrives.
+    @Test func aSupplementDoesNotWashAwayLateness() throws {
+        let assigned = Fixture.dossier(in: .assigned)
+        let afterDue = assigned.dueAt!.addingTimeInterval(2 * 86_400)
+        let paused = try DossierMachine.apply(
+            Fixture.command(.requestSupplement), to: assigned, context: Fixture.context(Fixture.officer(.specialist), at: afterDue))
+        #expect(paused.dossier.pauses.last?.lateAtPause == true)
+        #expect(paused.dossier.isOverdue(at: afterDue), "late while waiting, too")
+        let resumed = try DossierMachine.apply(
+            Fixture.command(.supplement), to: paused.dossier, context: Fixture.context(.applicant, at: afterDue.addingTimeInterval(86_400)))
+        #expect(resumed.dossier.dueAt == assigned.dueAt)
+        #expect(resumed.dossier.isOverdue(at: afterDue.addingTimeInterval(86_400)))
+        // A withdrawal request while waiting keeps the clock stopped.
+        let onTime = try DossierMachine.apply(
+            Fixture.command(.requestSupplement), to: assigned, context: Fixture.context(Fixture.officer(.specialist)))
+        let withdrawing = try DossierMachine.apply(Fixture.command(.requestWithdrawal), to: onTime.dossier, context: Fixture.context(.applicant))
+        #expect(withdrawing.dossier.clockPaused)
+        #expect(!withdrawing.dossier.isOverdue(at: Fixture.monday.addingTimeInterval(60 * 86_400)))
+    }
+
+    @Test func amountsAndExtensionsAreBounded() throws {
+        var paid = Fixture.dossier(in: .paymentRequested)
+        paid.amountPaidVND = ActionBody.amountLimitVND
+        #expect(throws: DossierError.self) {
+            try DossierMachine.apply(.recordPayment(amountVND: 1, method: .cash, reference: nil), to: paid, context: Fixture.context(Fixture.officer(.receiver)))
+        }
+        let assigned = Fixture.dossier(in: .assigned)
+        let farAway = assigned.dueAt!.addingTimeInterval(400 * 86_400)
+        #expect(throws: DossierError.self) {
+            try DossierMachine.apply(.extend(reason: "x", workingDays: nil, newDueAt: farAway), to: assigned, context: Fixture.context(Fixture.officer(.leader)))
+        }
+        #expect(throws: DossierError.self) {
+            try DossierMachine.apply(.decide(outcome: .approved, reason: nil, resultSummary: nil,
+                                             resultDocument: ComponentUpload(code: "KQ", fileName: " ../x\n", bytes: [1])),
+                                     to: assigned, context: Fixture.context(Fixture.officer(.leader)))
+        }
+    }
+
     @Test func forwardMovesTheHolderAndDecisionReturnsToTheDesk() throws {
         let forwarded = try DossierMachine.apply(
             Fixture.command(.forward), to: Fixture.dossier(in: .assigned), context: Fixture.context(Fixture.officer(.specialist)))
@@ -200,10 +238,10 @@ struct DossierMachineTests {
 
     @Test func counterIntakeStartsTheClockAndIssuesAReceipt() throws {
         let receiver = Fixture.context(Fixture.officer(.receiver, units: [Fixture.commune]))
-        let submission = DossierSubmission(
+        var submission = DossierSubmission(
             procedureCode: Fixture.procedure.code, channel: .counter, applicant: Fixture.applicant,
             components: [ComponentUpload(code: "TP1", fileName: "to-khai.pdf", bytes: [1, 2, 3])], unit: Fixture.commune)
-        let (receiving, competent) = try DossierMachine.route(submission, context: receiver)
+        let (receiving, competent) = try DossierMachine.route(&submission, context: receiver)
         #expect(receiving.code == Fixture.commune && competent.code == Fixture.commune)
         let outcome = DossierMachine.intake(submission, code: "000.01.01.H01-260302-0001", receiving: receiving, competent: competent, context: receiver)
         #expect(outcome.dossier.state == .received)
@@ -225,9 +263,20 @@ struct DossierMachineTests {
                 procedureCode: procedure.code, channel: .online, applicant: Fixture.applicant,
                 components: [ComponentUpload(code: "TP1", fileName: "to-khai.pdf", bytes: [1])], unit: Fixture.commune)
             change(&submission)
-            _ = try DossierMachine.route(submission, context: Fixture.context(.applicant, procedure: procedure))
+            _ = try DossierMachine.route(&submission, context: Fixture.context(.applicant, procedure: procedure))
         }
         try submit { _ in }
+        // Identifiers and names are stored in canonical form.
+        var padded = DossierSubmission(
+            procedureCode: Fixture.procedure.code, channel: .online,
+            applicant: Applicant(idNumber: " 001095012345 ", fullName: "  Nguyễn Văn An ", taxCode: "0314409058002"),
+            components: [ComponentUpload(code: "TP1", fileName: "  to-khai.pdf ", bytes: [1])], unit: Fixture.commune)
+        _ = try DossierMachine.route(&padded, context: context)
+        #expect(padded.applicant.idNumber == "001095012345")
+        #expect(padded.applicant.fullName == "Nguyễn Văn An")
+        #expect(padded.applicant.taxCode == "0314409058-002")
+        #expect(padded.components.first?.fileName == "to-khai.pdf")
+        #expect(throws: DossierError.self) { try submit { $0.components[0].fileName = "a" + String(repeating: "\u{301}", count: 300) } }
         #expect(throws: DossierError.self) { try submit { $0.components = [] } }
         #expect(throws: DossierError.unknownComponent("TP9")) {
             try submit { $0.components.append(ComponentUpload(code: "TP9", fileName: "x.pdf", bytes: [1])) }

@@ -198,11 +198,20 @@ struct NodeAPITests {
             #expect(refused.status == .forbidden)
             #expect(refused.json["type"] == "urn:motcua:problem:dossier.role-not-permitted")
             #expect(refused.contentType == "application/problem+json")
-            // A district receiver of another district may not touch it.
+            // Another district's leader cannot even see it: answered as unknown, so nothing leaks.
             let receiver = try await api.login("receiver")
             _ = try await api.act(code, "receive", token: receiver)
             let otherLeader = try await api.login("leader.d02")
-            let outOfScope = try await api.act(code, "assign", ["assignee": "specialist"], token: otherLeader)
+            let hidden = try await api.act(code, "assign", ["assignee": "specialist"], token: otherLeader)
+            #expect(hidden.status == .notFound)
+            #expect(hidden.json["type"] == "urn:motcua:problem:dossier.not-found")
+            #expect(try await api.call(.get, "/v1/dossiers/\(code)", token: otherLeader).status == .notFound)
+            // The commune desk that received it sees it, but once the district holds it, assigning is not its job.
+            let province = try await api.login("leader")
+            _ = try await api.act(code, "forward", ["toUnit": "P01.D01"], token: province)
+            let communeDesk = try await api.login("receiver.c0101")
+            #expect(try await api.call(.get, "/v1/dossiers/\(code)", token: communeDesk).status == .ok)
+            let outOfScope = try await api.act(code, "assign", ["assignee": "specialist"], token: communeDesk)
             #expect(outOfScope.status == .forbidden)
             #expect(outOfScope.json["type"] == "urn:motcua:problem:dossier.out-of-scope")
             // Illegal in this state: 409 with what is possible.
@@ -342,6 +351,49 @@ struct NodeAPITests {
             let overdue = try await api.call(.get, "/v1/dossiers?overdue=true", token: fresh)
             #expect(overdue.items.count == 1)
             #expect(try await api.call(.get, "/v1/dossiers?status=11", token: fresh).status == .badRequest)
+        }
+    }
+}
+
+@Suite("Node API robustness")
+struct NodeRobustnessTests {
+    /// Garbage into every endpoint that takes a body or a parameter: always a 4xx, never a 5xx.
+    @Test func malformedInputNeverGivesAServerError() async throws {
+        let node = try await NodeHarness(bodyLimitBytes: 64 * 1024)
+        defer { node.remove() }
+        try await node.run { api in
+            let token = try await api.login("leader")
+            let code = try #require(try await api.call(.post, "/v1/dossiers", json: submission()).json["code"]?.stringValue)
+            let bodies = [
+                "", "null", "[]", "42", "\"x\"", "{", "{}", "{\"procedureCode\":null}", "{\"procedureCode\":1}",
+                String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+                "{\"applicant\":{\"idNumber\":12,\"fullName\":[]}}", "{\"amountVND\":1e400}", "{\"amountVND\":99999999999999999999}",
+                "{\"outcome\":\"maybe\"}", "{\"satisfaction\":-1}", "{\"workingDays\":100000}", "{\"newDueAt\":\"yesterday\"}",
+                "{\"components\":[{\"fileName\":\"a\",\"contentBase64\":\"\"}]}", "\u{0}\u{1}\u{2}", "{\"toUnit\":\"\"}",
+                "{\"items\":[\"\"]}", "{\"reasons\":[]}", "{\"assignee\":\"nobody\"}",
+            ]
+            var paths = ["/v1/dossiers", "/v1/auth/token", "/v1/calendar/rules"]
+            paths += DossierAction.allCases.map { "/v1/dossiers/\(code)/actions/\($0.rawValue)" }
+            for path in paths {
+                for body in bodies {
+                    for bearer in [nil, token] {
+                        let answer = try await api.call(.post, path, raw: body, token: bearer)
+                        #expect(answer.status.code < 500, "\(path) with \(body.prefix(40)) gave \(answer.status.code): \(answer.json)")
+                    }
+                }
+            }
+            let invalid = [
+                "/v1/procedures?limit=-1", "/v1/procedures?limit=99999999999999999999",
+                "/v1/dossiers?cursor=abc", "/v1/dossiers?dueBefore=never", "/v1/dossiers?overdue=maybe", "/v1/dossiers?unit=%FF",
+                "/v1/dossiers/%2E%2E?idNumber=1", "/v1/calendar/holidays/99999", "/v1/procedures/%FF%FE",
+            ]
+            for query in invalid {
+                let answer = try await api.call(.get, query, token: token)
+                #expect(answer.status.code >= 400 && answer.status.code < 500, "\(query) gave \(answer.status.code)")
+            }
+            // Odd but harmless: an unknown cursor is an empty page; the public lookup without a number is a 400.
+            #expect(try await api.call(.get, "/v1/procedures?cursor=%00").status == .ok)
+            #expect(try await api.call(.get, "/v1/dossiers/\(code)?idNumber=").status == .badRequest)
         }
     }
 }

@@ -32,7 +32,7 @@ struct TemporaryNode {
     /// Files an online dossier for a commune-level procedure at a commune.
     func submitOnline(_ index: Int, commune: String = "P01.D01.C01") async throws -> DossierOutcome {
         let procedure = SampleCatalogue.procedure("1.004873")!  // certificate of marital status, commune level
-        let submission = DossierSubmission(
+        var submission = DossierSubmission(
             procedureCode: procedure.code, channel: .online,
             applicant: Applicant(idNumber: String(format: "0010950%05d", index % 100_000), fullName: "Công dân \(index)"),
             components: procedure.components.filter(\.mandatory).map {
@@ -40,7 +40,7 @@ struct TemporaryNode {
             },
             unit: commune)
         let context = context(.applicant, procedure: procedure)
-        let (receiving, competent) = try DossierMachine.route(submission, context: context)
+        let (receiving, competent) = try DossierMachine.route(&submission, context: context)
         return try await database.submit(IntakePlan(submission: submission, receiving: receiving, competent: competent, context: context))
     }
 
@@ -62,7 +62,8 @@ struct NodeDatabaseTests {
         try node.database.close()
         let reopened = try NodeDatabase(path: node.path)
         let mode = try await reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
-        let synchronous = try await reopened.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        // Read on the writer connection: that is the one whose commits must be fsynced.
+        let synchronous = try await reopened.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(mode == "wal")
         #expect(synchronous == 2, "synchronous = FULL: commits are fsynced")
         #expect(try await reopened.units().count == SampleUnits.hanoi.count)

@@ -93,11 +93,14 @@ public struct ClockPause: Codable, Sendable, Hashable {
     public var until: Date?
     /// Working minutes that were left on the clock when it stopped.
     public var remainingWorkingMinutes: Int
+    /// The dossier was already late when the clock stopped: a supplement does not make it on time again.
+    public var lateAtPause: Bool
 
-    public init(from: Date, until: Date? = nil, remainingWorkingMinutes: Int) {
+    public init(from: Date, until: Date? = nil, remainingWorkingMinutes: Int, lateAtPause: Bool = false) {
         self.from = from
         self.until = until
         self.remainingWorkingMinutes = remainingWorkingMinutes
+        self.lateAtPause = lateAtPause
     }
 }
 
@@ -115,6 +118,14 @@ public struct DossierFlags: Codable, Sendable, Hashable {
     public var electronicResult: Bool = false
 
     public init() {}
+
+    /// The flags as an event payload member.
+    public var json: JSONValue {
+        .object([
+            "digitised": .bool(digitised), "reused": .bool(reused), "paidOnline": .bool(paidOnline),
+            "identityVerified": .bool(identityVerified), "electronicResult": .bool(electronicResult),
+        ])
+    }
 }
 
 /// One dossier (hồ sơ) as the node keeps it. Every field is a projection of the dossier's events.
@@ -179,11 +190,16 @@ public struct Dossier: Codable, Sendable, Hashable {
     /// The national status code (1-10) that the portal shows.
     public var status: Int { state.nationalStatus }
 
+    /// The clock stands still: a supplement was requested and has not arrived (whatever the state since,
+    /// e.g. a withdrawal request made while waiting).
+    public var clockPaused: Bool { pauses.last.map { $0.until == nil } ?? false }
+
     /// True when the clock is running and the due time has passed, or when it finished after the due time.
     public func isOverdue(at now: Date) -> Bool {
         guard let dueAt else { return false }
         if let finishedAt { return finishedAt > dueAt }
-        if state.isTerminal || state.clockPaused { return false }
+        if state.isTerminal { return false }
+        if let pause = pauses.last, pause.until == nil { return pause.lateAtPause }
         return now > dueAt
     }
 }

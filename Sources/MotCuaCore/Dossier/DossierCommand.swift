@@ -71,6 +71,10 @@ public enum DossierCommand: Sendable, Hashable {
 
 /// The JSON body of an action, every field optional; `command(for:)` checks what each action needs.
 public struct ActionBody: Decodable, Sendable {
+    /// Largest amount a single payment or a dossier's payments may reach (10^15 VND), far above any real
+    /// fee or land levy and far below integer overflow.
+    public static let amountLimitVND = 1_000_000_000_000_000
+
     public struct Upload: Decodable, Sendable {
         public var code: String?
         public var fileName: String
@@ -141,10 +145,14 @@ public struct ActionBody: Decodable, Sendable {
             }
             return .supplement(components: uploads, note: note)
         case .requestPayment:
-            guard let amountVND, amountVND > 0 else { throw .invalid(field: "amountVND", reason: "a positive amount in VND is required") }
+            guard let amountVND, amountVND > 0, amountVND <= Self.amountLimitVND else {
+                throw .invalid(field: "amountVND", reason: "a positive amount in VND, at most \(Self.amountLimitVND)")
+            }
             return .requestPayment(amountVND: amountVND, description: description)
         case .recordPayment:
-            guard let amountVND, amountVND > 0 else { throw .invalid(field: "amountVND", reason: "a positive amount in VND is required") }
+            guard let amountVND, amountVND > 0, amountVND <= Self.amountLimitVND else {
+                throw .invalid(field: "amountVND", reason: "a positive amount in VND, at most \(Self.amountLimitVND)")
+            }
             let methodName = try required(method, "method")
             guard let parsed = PaymentMethod(rawValue: methodName) else {
                 throw .invalid(field: "method", reason: "one of \(PaymentMethod.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -55,21 +55,21 @@ public enum DossierMachine {
     /// Checks a submission and decides where it goes. Returns the units (receiving, competent) to use;
     /// the caller allocates the code from the receiving unit's agency code, then calls `intake`.
     public static func route(
-        _ submission: DossierSubmission, context: DossierContext
+        _ submission: inout DossierSubmission, context: DossierContext
     ) throws(DossierError) -> (receiving: AdministrativeUnit, competent: AdministrativeUnit) {
         let procedure = context.procedure
         let today = VietnamTime.localDate(of: context.now)
         guard procedure.isEffective(on: today) else { throw .procedureNotEffective(procedure.code) }
         if submission.channel == .online && procedure.onlineMode == .none { throw .notOnline(procedure.code) }
-        try validateApplicant(submission.applicant, now: context.now)
-        try validateComponents(submission.components, procedure: procedure)
+        submission.applicant = try validateApplicant(submission.applicant, now: context.now)
+        submission.components = try validateComponents(submission.components, procedure: procedure)
 
         let candidates = context.units.units.values
             .filter { $0.level == procedure.level && $0.isEffective(on: today) }
             .sorted { $0.code < $1.code }
         let competent: AdministrativeUnit
         if let chosen = submission.unit {
-            guard let unit = context.units[chosen] else { throw .unknownUnit(chosen) }
+            guard let unit = context.units[chosen], unit.isEffective(on: today) else { throw .unknownUnit(chosen) }
             guard unit.level == procedure.level else {
                 throw .invalid(field: "unit", reason: "\(chosen) is a \(unit.level.rawValue); this procedure is decided at \(procedure.level.rawValue) level")
             }
@@ -132,7 +132,7 @@ public enum DossierMachine {
             "status": .int(Int64(dossier.status)),
             "state": .string(dossier.state.rawValue),
             "components": .array(received.map { .object(["code": .string($0.code), "sha256": .string($0.sha256), "sizeBytes": .int(Int64($0.sizeBytes))]) }),
-            "flags": (try? JSONValue.from(dossier.flags)) ?? .null,
+            "flags": dossier.flags.json,
             "submittedAt": .string(VietnamTime.format(context.now)),
         ]
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
@@ -177,8 +177,8 @@ public enum DossierMachine {
             form = .supplementRequest(SupplementRequestForm(
                 dossierCode: dossier.code, applicantName: dossier.applicant.fullName, items: items, note: note,
                 requestedBy: who, requestedAt: now))
-        case .supplement(let components, let note):
-            try validateComponentCodes(components, procedure: context.procedure)
+        case .supplement(let raw, let note):
+            let components = try validateComponentCodes(raw, procedure: context.procedure)
             uploads = components
             let received = components.map { upload in
                 upload.received(name: context.procedure.components.first { $0.code == upload.code }?.name ?? upload.code)
@@ -194,13 +194,19 @@ public enum DossierMachine {
             payload["amountVND"] = .int(Int64(amount))
             payload["description"] = description.map(JSONValue.string)
         case .recordPayment(let amount, let method, let reference):
-            dossier.amountPaidVND = (dossier.amountPaidVND ?? 0) + amount
+            let (total, overflow) = (dossier.amountPaidVND ?? 0).addingReportingOverflow(amount)
+            guard !overflow, total <= ActionBody.amountLimitVND else {
+                throw .invalid(field: "amountVND", reason: "the payments recorded would exceed \(ActionBody.amountLimitVND) VND")
+            }
+            dossier.amountPaidVND = total
             if method.isOnline { dossier.flags.paidOnline = true }
             payload["amountVND"] = .int(Int64(amount))
             payload["method"] = .string(method.rawValue)
             payload["reference"] = reference.map(JSONValue.string)
         case .forward(let toUnit, let note):
-            guard let target = context.units[toUnit] else { throw .unknownUnit(toUnit) }
+            guard let target = context.units[toUnit], target.isEffective(on: VietnamTime.localDate(of: now)) else {
+                throw .unknownUnit(toUnit)
+            }
             guard target.code != dossier.holderUnit else {
                 throw .invalid(field: "toUnit", reason: "the dossier is already at \(toUnit)")
             }
@@ -217,8 +223,11 @@ public enum DossierMachine {
             }
             let target: Date
             if let newDueAt {
-                guard newDueAt > dueAt else {
-                    throw .invalid(field: "newDueAt", reason: "must be after the current appointment \(VietnamTime.format(dueAt))")
+                guard newDueAt > dueAt, newDueAt > now else {
+                    throw .invalid(field: "newDueAt", reason: "must be after the current appointment \(VietnamTime.format(dueAt)) and in the future")
+                }
+                guard newDueAt <= dueAt.addingTimeInterval(366 * 86_400) else {
+                    throw .invalid(field: "newDueAt", reason: "an extension moves the appointment by at most one year")
                 }
                 target = newDueAt
             } else {
@@ -232,7 +241,9 @@ public enum DossierMachine {
                 unit: context.units[dossier.holderUnit]?.name ?? dossier.holderUnit, reason: reason,
                 previousAppointmentAt: dueAt, newAppointmentAt: target, issuedBy: who, issuedAt: now,
                 issuedAfterDeadline: now > dueAt))
-        case .decide(let outcome, let reason, let summary, let document):
+        case .decide(let outcome, let reason, let summary, let rawDocument):
+            var document = rawDocument
+            if let raw = rawDocument { document?.fileName = try cleanFileName(raw.fileName, field: "resultDocument.fileName") }
             if outcome == .approved && context.procedure.financialObligation && dossier.amountPaidVND == nil {
                 throw .paymentOutstanding
             }
@@ -264,15 +275,20 @@ public enum DossierMachine {
         case .start: startClock(&dossier, context: context)
         case .pause:
             let remaining = dossier.dueAt.map { context.deadlines.remainingWorkingMinutes(dueAt: $0, at: now) } ?? 0
-            dossier.pauses.append(ClockPause(from: now, remainingWorkingMinutes: remaining))
+            let late = dossier.dueAt.map { now > $0 } ?? false
+            dossier.pauses.append(ClockPause(from: now, remainingWorkingMinutes: remaining, lateAtPause: late))
             dossier.supplementCount += 1
         case .resume:
             if var pause = dossier.pauses.popLast() {
                 pause.until = now
                 dossier.pauses.append(pause)
-                dossier.dueAt = context.deadlines.resumedDueAt(
-                    remainingWorkingMinutes: pause.remainingWorkingMinutes, resumedAt: now,
-                    lead: context.procedure.leadTime)
+                // A dossier that was already late keeps its passed due time: waiting for the applicant
+                // does not make it on time again.
+                if !pause.lateAtPause {
+                    dossier.dueAt = context.deadlines.resumedDueAt(
+                        remainingWorkingMinutes: pause.remainingWorkingMinutes, resumedAt: now,
+                        lead: context.procedure.leadTime)
+                }
             }
         case .finish:
             dossier.finishedAt = now
@@ -317,8 +333,10 @@ public enum DossierMachine {
     }
 
     static func startClock(_ dossier: inout Dossier, context: DossierContext) {
-        dossier.receivedAt = context.now
-        dossier.dueAt = context.deadlines.dueAt(receivedAt: context.now, lead: context.procedure.leadTime)
+        // Never before submission, even if the wall clock stepped back.
+        let receivedAt = max(context.now, dossier.submittedAt)
+        dossier.receivedAt = receivedAt
+        dossier.dueAt = context.deadlines.dueAt(receivedAt: receivedAt, lead: context.procedure.leadTime)
     }
 
     static func receipt(for dossier: Dossier, receiving: AdministrativeUnit, context: DossierContext) -> ReceiptForm {
@@ -332,7 +350,9 @@ public enum DossierMachine {
             lookup: "GET /v1/dossiers/\(dossier.code)?idNumber=<your ID number>")
     }
 
-    static func validateApplicant(_ applicant: Applicant, now: Date) throws(DossierError) {
+    /// Validates the applicant and returns it normalised (trimmed, identifiers in canonical form).
+    static func validateApplicant(_ applicant: Applicant, now: Date) throws(DossierError) -> Applicant {
+        var normalized = applicant
         let id: PersonalIDNumber
         do { id = try PersonalIDNumber.parse(applicant.idNumber) } catch {
             throw .invalid(field: "applicant.idNumber", reason: error.description)
@@ -340,39 +360,60 @@ public enum DossierMachine {
         if !id.plausible(asOf: VietnamTime.localDate(of: now).year) {
             throw .invalid(field: "applicant.idNumber", reason: "encodes a birth year in the future")
         }
+        normalized.idNumber = id.digits
         let name = applicant.fullName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else {
+        guard !name.isEmpty, name.unicodeScalars.count <= 200 else {
             throw .invalid(field: "applicant.fullName", reason: "required, at most 200 characters")
         }
+        normalized.fullName = name
         if let taxCode = applicant.taxCode {
-            do { _ = try TaxCode.parse(taxCode) } catch {
+            do { normalized.taxCode = try TaxCode.parse(taxCode).normalized } catch {
                 throw .invalid(field: "applicant.taxCode", reason: error.description)
             }
         }
         if let birthDate = applicant.birthDate, birthDate.year != id.birthYear {
             throw .invalid(field: "applicant.birthDate", reason: "the ID number encodes birth year \(id.birthYear), not \(birthDate.year)")
         }
+        for (field, value, limit) in [("phone", applicant.phone, 20), ("email", applicant.email, 254), ("address", applicant.address, 500)] {
+            if let value, value.unicodeScalars.count > limit {
+                throw .invalid(field: "applicant.\(field)", reason: "at most \(limit) characters")
+            }
+        }
+        return normalized
     }
 
-    static func validateComponentCodes(_ uploads: [ComponentUpload], procedure: Procedure) throws(DossierError) {
+    /// Checks component codes against the procedure and file names; returns the uploads with clean names.
+    static func validateComponentCodes(_ uploads: [ComponentUpload], procedure: Procedure) throws(DossierError) -> [ComponentUpload] {
         var seen = Set<String>()
+        var cleaned: [ComponentUpload] = []
         for upload in uploads {
             guard procedure.components.contains(where: { $0.code == upload.code }) else { throw .unknownComponent(upload.code) }
             guard seen.insert(upload.code).inserted else {
                 throw .invalid(field: "components", reason: "component \(upload.code) appears twice")
             }
-            let name = upload.fileName.trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.count <= 255, !name.contains("/") else {
-                throw .invalid(field: "components.fileName", reason: "a plain file name of at most 255 characters")
-            }
+            var clean = upload
+            clean.fileName = try cleanFileName(upload.fileName, field: "components.fileName")
+            cleaned.append(clean)
         }
+        return cleaned
     }
 
-    static func validateComponents(_ uploads: [ComponentUpload], procedure: Procedure) throws(DossierError) {
-        try validateComponentCodes(uploads, procedure: procedure)
+    /// A plain file name: trimmed, 1-255 characters, no path separators or control characters.
+    public static func cleanFileName(_ raw: String, field: String) throws(DossierError) -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let forbidden = name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.properties.generalCategory == .control }
+        guard !name.isEmpty, name.unicodeScalars.count <= 255, !forbidden else {
+            throw .invalid(field: field, reason: "a plain file name of 1 to 255 characters, without '/', '\\' or control characters")
+        }
+        return name
+    }
+
+    static func validateComponents(_ uploads: [ComponentUpload], procedure: Procedure) throws(DossierError) -> [ComponentUpload] {
+        let cleaned = try validateComponentCodes(uploads, procedure: procedure)
         let missing = procedure.components.filter { component in
             component.mandatory && !uploads.contains { $0.code == component.code }
         }
         guard missing.isEmpty else { throw .missingComponents(missing.map { "\($0.code) \($0.name)" }) }
+        return cleaned
     }
 }

@@ -49,9 +49,6 @@ public enum DossierState: String, Codable, Sendable, CaseIterable {
 
     public var isTerminal: Bool { self == .refused || self == .stopped || self == .returned }
 
-    /// The clock stands still while a supplement is awaited.
-    public var clockPaused: Bool { self == .supplementRequested }
-
     /// The Vietnamese name of a national status, as the portal shows it.
     public static func statusName(_ code: Int) -> String {
         switch code {

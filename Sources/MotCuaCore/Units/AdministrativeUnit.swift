@@ -95,19 +95,35 @@ public struct UnitDirectory: Sendable {
         var problems: [String] = []
         for unit in units.values.sorted(by: { $0.code < $1.code }) {
             if let parent = unit.parentCode {
-                guard let parentUnit = units[parent] else {
+                if let parentUnit = units[parent] {
+                    if parentUnit.level >= unit.level && parentUnit.level != .ministry {
+                        problems.append("unit \(unit.code) (\(unit.level.rawValue)) sits under \(parent) (\(parentUnit.level.rawValue))")
+                    }
+                } else {
                     problems.append("unit \(unit.code) names unknown parent \(parent)")
-                    continue
-                }
-                if parentUnit.level >= unit.level && parentUnit.level != .ministry {
-                    problems.append("unit \(unit.code) (\(unit.level.rawValue)) sits under \(parent) (\(parentUnit.level.rawValue))")
                 }
             }
-            if lineage(of: unit.code).count > units.count { problems.append("cycle through \(unit.code)") }
+            if let top = lineage(of: unit.code).last, let parent = top.parentCode, units[parent] != nil {
+                problems.append("the parents of \(unit.code) form a cycle through \(top.code)")
+            }
             if let successor = unit.successorCode, units[successor] == nil {
                 problems.append("unit \(unit.code) names unknown successor \(successor)")
             }
         }
         return problems
+    }
+}
+
+extension UnitDirectory {
+    /// The unit that carries on `code` on a given day: itself while it exists, else its successor (followed
+    /// through several mergers). A dossier filed with a pre-merger unit is routed to the unit that now
+    /// holds its competence.
+    public func effectiveUnit(for code: String, on day: LocalDate) -> AdministrativeUnit? {
+        var seen = Set<String>()
+        var current = units[code]
+        while let unit = current, !unit.isEffective(on: day), let next = unit.successorCode, seen.insert(unit.code).inserted {
+            current = units[next]
+        }
+        return current.flatMap { $0.isEffective(on: day) ? $0 : nil }
     }
 }

@@ -9,7 +9,7 @@ import NIOCore
 struct NodeRoutes {
     let service: NodeService
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NodeRequestContext>) {
         router.get("/healthz") { _, _ in try json(["status": "ok"]) }
         router.get("/readyz") { _, _ in try await ready() }
 
@@ -29,6 +29,23 @@ struct NodeRoutes {
         v1.get("log/verify") { request, _ in
             _ = try await officer(request, roles: [.admin, .leader])
             return try json(try await service.database.verifyChain())
+        }
+        v1.get("officers") { request, _ in
+            _ = try await officer(request, roles: [.admin])
+            let officers = try await service.database.officers().map { officer in
+                JSONValue.object([
+                    "username": .string(officer.username), "fullName": .string(officer.fullName), "active": .bool(officer.active),
+                    "roles": .array(officer.roles.map { .string($0.rawValue) }), "units": .array(officer.units.map(JSONValue.string)),
+                ])
+            }
+            return try json(["items": JSONValue.array(officers)])
+        }
+        v1.post("officers") { request, context in
+            _ = try await officer(request, roles: [.admin])
+            let body = try await decode(OfficerBody.self, request, context)
+            try await service.saveOfficer(
+                username: body.username, fullName: body.fullName, password: body.password, roles: body.roles, units: body.units)
+            return try json(["username": body.username], status: .created)
         }
         v1.get("calendar/rules") { _, _ in try json(Page(items: service.calendarRules(), nextCursor: nil)) }
         v1.post("calendar/rules") { request, context in
@@ -56,12 +73,20 @@ struct NodeRoutes {
         ])
     }
 
+    struct OfficerBody: Decodable {
+        var username: String
+        var fullName: String
+        var password: String
+        var roles: [OfficerRole]
+        var units: [String]
+    }
+
     struct LoginBody: Decodable {
         var username: String
         var password: String
     }
 
-    func login(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func login(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let body = try await decode(LoginBody.self, request, context)
         let session = try await service.login(username: body.username, password: body.password)
         return try json([
@@ -92,7 +117,7 @@ struct NodeRoutes {
         return try json(Page(items: page.items.map(ProcedureView.init), nextCursor: page.nextCursor))
     }
 
-    func procedure(_ context: BasicRequestContext) throws -> Response {
+    func procedure(_ context: NodeRequestContext) throws -> Response {
         let code = context.parameters.get("code") ?? ""
         guard let procedure = service.procedure(code) else { throw DossierError.unknownProcedure(code) }
         return try json(ProcedureView(procedure))
@@ -106,7 +131,7 @@ struct NodeRoutes {
         var unit: String?
     }
 
-    func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func submit(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let body = try await decode(SubmissionBody.self, request, context)
         let channel = body.channel ?? .online
         let officer = try await optionalOfficer(request)
@@ -126,7 +151,7 @@ struct NodeRoutes {
         return try json(view(outcome.dossier, form: outcome.form), status: .created)
     }
 
-    func act(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func act(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let code = context.parameters.get("code") ?? ""
         let actionName = context.parameters.get("action") ?? ""
         guard let action = DossierAction(rawValue: actionName) else {
@@ -137,25 +162,25 @@ struct NodeRoutes {
         let command = try body.command(for: action)
         let officer = try await optionalOfficer(request)
         let idNumber = request.uri.queryParameters.get("idNumber")
-        let outcome = try await service.act(on: code, command: command, officer: officer, applicantIdNumber: idNumber)
+        let outcome = try await service.act(
+            on: code, command: command, officer: officer, applicantIdNumber: idNumber, client: context.clientAddress)
         if officer == nil {
             return try json(try await publicView(outcome.dossier))
         }
         return try json(view(outcome.dossier, form: outcome.form))
     }
 
-    func dossier(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func dossier(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let code = context.parameters.get("code") ?? ""
         if let officer = try await optionalOfficer(request) {
-            guard let dossier = try await service.dossier(code, applicantIdNumber: nil) else { throw StoreError.dossierNotFound(code) }
-            try checkVisible(dossier, to: officer)
+            guard let dossier = try await service.dossier(code, officer: officer) else { throw StoreError.dossierNotFound(code) }
             return try json(view(dossier, form: nil))
         }
         guard let idNumber = request.uri.queryParameters.get("idNumber"), !idNumber.isEmpty else {
             throw Problem(.badRequest, "lookup.id-number-required",
                           "look a dossier up with its code and the applicant's ID number: ?idNumber=<12 digits>")
         }
-        guard let dossier = try await service.dossier(code, applicantIdNumber: idNumber) else {
+        guard let dossier = try await service.dossier(code, applicantIdNumber: idNumber, client: context.clientAddress) else {
             throw StoreError.dossierNotFound(code)
         }
         return try json(try await publicView(dossier))
@@ -200,19 +225,17 @@ struct NodeRoutes {
         return try json(Page(items: page.items.map { view($0, form: nil) }, nextCursor: page.nextCursor.map(String.init)))
     }
 
-    func events(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func events(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let officer = try await officer(request, roles: Set(OfficerRole.allCases))
         let code = context.parameters.get("code") ?? ""
-        guard let dossier = try await service.dossier(code, applicantIdNumber: nil) else { throw StoreError.dossierNotFound(code) }
-        try checkVisible(dossier, to: officer)
+        guard try await service.dossier(code, officer: officer) != nil else { throw StoreError.dossierNotFound(code) }
         return try json(Page(items: try await service.database.events(ofDossier: code), nextCursor: nil))
     }
 
-    func components(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func components(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let officer = try await officer(request, roles: Set(OfficerRole.allCases))
         let code = context.parameters.get("code") ?? ""
-        guard let dossier = try await service.dossier(code, applicantIdNumber: nil) else { throw StoreError.dossierNotFound(code) }
-        try checkVisible(dossier, to: officer)
+        guard try await service.dossier(code, officer: officer) != nil else { throw StoreError.dossierNotFound(code) }
         let stored = try await service.database.components(of: code)
         let includeContent = request.uri.queryParameters.get("include") == "content"
         let items: [JSONValue] = stored.map { item in
@@ -249,16 +272,6 @@ struct NodeRoutes {
             timeline: events.map { TimelineEntry($0, units: units) })
     }
 
-    /// Officers see dossiers received by, decided by or held in their units; admins see all.
-    func checkVisible(_ dossier: Dossier, to officer: OfficerRecord) throws {
-        if officer.roles.contains(.admin) { return }
-        let units = service.units
-        let related = [dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit]
-        guard related.contains(where: { unit in officer.units.contains { units.isWithin(unit, ancestor: $0) } }) else {
-            throw Problem(.forbidden, "dossier.out-of-scope", "dossier \(dossier.code) belongs to units outside yours")
-        }
-    }
-
     func bearerToken(_ request: Request) throws -> String? {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -293,7 +306,7 @@ struct NodeRoutes {
     }
 
     /// Reads a bounded body and decodes it, turning every decoding failure into a 400 that says where.
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext, emptyAs empty: String? = nil) async throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: NodeRequestContext, emptyAs empty: String? = nil) async throws -> T {
         let buffer = try await request.body.collect(upTo: service.configuration.bodyLimitBytes)
         var data = Data(buffer.readableBytesView)
         if data.isEmpty, let empty { data = Data(empty.utf8) }

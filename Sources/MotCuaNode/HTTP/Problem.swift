@@ -53,6 +53,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             switch error {
             case .dossierNotFound: return Problem(.notFound, "dossier.not-found", error.description)
             case .sequenceExhausted: return Problem(.serviceUnavailable, "dossier.sequence-exhausted", error.description)
+            case .invalidAgencyCode: return Problem(.internalServerError, "unit.invalid-agency-code", error.description)
             }
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, "request.too-large", "the request body is larger than this node accepts")

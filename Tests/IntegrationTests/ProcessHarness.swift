@@ -1,0 +1,122 @@
+import AsyncHTTPClient
+import Foundation
+import MotCuaCore
+import NIOCore
+import NIOHTTP1
+
+/// Finds the `motcua` executable next to the test bundle (or MOTCUA_BINARY).
+enum MotCuaBinary {
+    static var path: String {
+        if let explicit = ProcessInfo.processInfo.environment["MOTCUA_BINARY"] { return explicit }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("motcua").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/motcua"
+    }
+}
+
+/// A free TCP port on loopback: bind to port 0, read what the kernel chose, release it.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// One `motcua node` child process on a loopback port.
+final class NodeProcess: @unchecked Sendable {
+    let dataDirectory: String
+    let port: Int
+    let process = Process()
+    let logPath: String
+
+    init(dataDirectory: String, port: Int, seed: Bool = true) throws {
+        self.dataDirectory = dataDirectory
+        self.port = port
+        logPath = dataDirectory + ".log"
+        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
+        process.arguments = ["node", "--data-dir", dataDirectory, "--public-port", String(port), "--log-level", "warning"]
+            + (seed ? ["--seed-demo"] : [])
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Waits until `/readyz` answers, or fails with the node's log.
+    func waitReady(timeout: TimeInterval = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if !process.isRunning { break }
+            if let answer = try? await HTTP.call(.GET, baseURL + "/readyz"), answer.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        throw CommandError("node on port \(port) did not become ready: \(log.suffix(2000))")
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
+
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A minimal JSON-over-HTTP client for the tests.
+enum HTTP {
+    struct Answer: Sendable {
+        var status: Int
+        var json: JSONValue
+    }
+
+    static func call(_ method: HTTPMethod, _ url: String, json: JSONValue? = nil, token: String? = nil, timeout: TimeAmount = .seconds(10)) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json.canonicalText))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 16 << 20)
+        let decoded = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
+        return Answer(status: Int(response.status.code), json: decoded)
+    }
+}
+
+/// An online submission for a commune-level procedure with its mandatory components.
+func onlineSubmission(_ index: Int, unit: String = "P01.D01.C01") -> JSONValue {
+    .object([
+        "procedureCode": .string("1.004873"), "channel": .string("online"), "unit": .string(unit),
+        "applicant": .object(["idNumber": .string(String(format: "0010950%05d", index % 100_000)), "fullName": .string("Công dân \(index)")]),
+        "components": .array(["TP1", "TP2"].map { code in
+            .object(["code": .string(code), "fileName": .string("\(code).pdf"), "contentBase64": .string(Data("tệp \(index)".utf8).base64EncodedString())])
+        }),
+    ])
+}
