@@ -78,51 +78,61 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 }
 
 extension NodeDatabase {
-    /// Files a new dossier: allocates its code from the receiving agency's daily sequence, stores the
-    /// dossier, its component files and the event in one transaction, and returns after the commit.
+    /// Files a new dossier. Its number comes from the receiving agency's daily sequence and everything
+    /// (code, dossier document, event payload) is prepared before the writer; the writer then appends the
+    /// event, stores the dossier, its files and the sequence in one transaction. Returns after the commit.
     public func submit(_ plan: IntakePlan) async throws -> DossierOutcome {
-        try await committer.write { db in
-            let day = VietnamTime.localDate(of: plan.context.now)
-            let agency = plan.receiving.agencyCode
-            let sequence = try Int.fetchOne(
-                db,
-                sql: """
-                    INSERT INTO daily_sequences(agency_code, day, last) VALUES (?, ?, 1)
-                    ON CONFLICT(agency_code, day) DO UPDATE SET last = last + 1 RETURNING last
-                    """,
-                arguments: [agency, day.iso]) ?? 1
-            let code: DossierCode
-            do {
-                code = try DossierCode(agencyCode: agency, date: (day.year, day.month, day.day), sequence: sequence)
-            } catch IdentifierError.sequenceOutOfRange(_) {
-                throw StoreError.sequenceExhausted(agency: agency, day: day.iso)
-            } catch {
-                throw StoreError.invalidAgencyCode(agency: agency, reason: "\(error)")
+        let day = VietnamTime.localDate(of: plan.context.now)
+        let agency = plan.receiving.agencyCode
+        let sequence = try await sequences.allocate(agency: agency, day: day.iso) {
+            try await self.pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT last FROM daily_sequences WHERE agency_code = ? AND day = ?", arguments: [agency, day.iso]) ?? 0
             }
-            let outcome = DossierMachine.intake(
-                plan.submission, code: code.value, receiving: plan.receiving, competent: plan.competent, context: plan.context)
-            let seq = try Self.append(outcome.event, db: db)
-            try Self.insertDossier(outcome.dossier, lastSeq: seq, db: db)
-            try Self.storeUploads(outcome.uploads, dossierCode: code.value, seq: seq, db: db)
-            return outcome
         }
+        let code: DossierCode
+        do {
+            code = try DossierCode(agencyCode: agency, date: (day.year, day.month, day.day), sequence: sequence)
+        } catch IdentifierError.sequenceOutOfRange(_) {
+            throw StoreError.sequenceExhausted(agency: agency, day: day.iso)
+        } catch {
+            throw StoreError.invalidAgencyCode(agency: agency, reason: "\(error)")
+        }
+        let outcome = DossierMachine.intake(
+            plan.submission, code: code.value, receiving: plan.receiving, competent: plan.competent, context: plan.context)
+        let prepared = try PreparedChange(outcome)
+        try await committer.write { db in
+            let seq = try prepared.write(db: db, insert: true)
+            try db.cachedStatement(sql: """
+                INSERT INTO daily_sequences(agency_code, day, last) VALUES (?, ?, ?)
+                ON CONFLICT(agency_code, day) DO UPDATE SET last = max(last, excluded.last)
+                """).execute(arguments: [agency, day.iso, sequence])
+            _ = seq
+        }
+        return outcome
     }
 
-    /// Applies an action to a dossier inside one transaction: reads it, lets the state machine decide,
-    /// writes the new row, the event and any documents. `prepare` runs inside the transaction with the
-    /// current dossier and returns the context (procedure version, clock, actor) and checks scope.
+    /// Applies an action to a dossier. The state machine decides on a snapshot outside the writer
+    /// (`prepare` gives the context and runs the caller's checks); inside the transaction the row's log
+    /// position is compared with the snapshot's, and if another change came first the decision is taken
+    /// again on the fresh row. Either way the row, its event and any files commit together.
     public func perform(
         _ command: DossierCommand, on code: String,
         prepare: @escaping @Sendable (Dossier) throws -> DossierContext
     ) async throws -> DossierOutcome {
-        try await committer.write { db in
+        guard let snapshot = try await dossier(code) else { throw StoreError.dossierNotFound(code) }
+        let outcome = try DossierMachine.apply(command, to: snapshot.dossier, context: try prepare(snapshot.dossier))
+        let prepared = try PreparedChange(outcome)
+        return try await committer.write { db in
+            let lastSeq = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT last_seq FROM dossiers WHERE code = ?"), arguments: [code])
+            if lastSeq == snapshot.lastSeq {
+                _ = try prepared.write(db: db, insert: false)
+                return outcome
+            }
             guard let current = try Self.fetchDossier(db, code: code) else { throw StoreError.dossierNotFound(code) }
-            let context = try prepare(current.dossier)
-            let outcome = try DossierMachine.apply(command, to: current.dossier, context: context)
-            let seq = try Self.append(outcome.event, db: db)
-            try Self.updateDossier(outcome.dossier, lastSeq: seq, db: db)
-            try Self.storeUploads(outcome.uploads, dossierCode: code, seq: seq, db: db)
-            return outcome
+            let fresh = try DossierMachine.apply(command, to: current.dossier, context: try prepare(current.dossier))
+            _ = try PreparedChange(fresh).write(db: db, insert: false)
+            return fresh
         }
     }
 
@@ -202,46 +212,23 @@ extension NodeDatabase {
         return DossierWithSeq(dossier: try decode(Dossier.self, row["document"]), lastSeq: row["last_seq"])
     }
 
-    static func dossierArguments(_ dossier: Dossier, lastSeq: Int64) throws -> StatementArguments {
-        [
-            dossier.code, dossier.procedureCode, dossier.procedureVersion, dossier.state.rawValue, dossier.status,
-            dossier.channel.rawValue, dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit,
-            dossier.applicant.idNumber, dossier.assignee, ms(dossier.submittedAt), ms(dossier.receivedAt),
-            ms(dossier.clockPaused ? nil : dossier.dueAt), ms(dossier.finishedAt), ms(dossier.returnedAt), lastSeq, try encode(dossier),
-        ]
-    }
+    static let insertDossierSQL = """
+        INSERT INTO dossiers(code, procedure_code, procedure_version, state, status, channel, receiving_unit,
+            competent_unit, holder_unit, applicant_id_number, assignee, submitted_at_ms, received_at_ms, due_at_ms,
+            finished_at_ms, returned_at_ms, last_seq, document)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
-    static func insertDossier(_ dossier: Dossier, lastSeq: Int64, db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO dossiers(code, procedure_code, procedure_version, state, status, channel, receiving_unit,
-                    competent_unit, holder_unit, applicant_id_number, assignee, submitted_at_ms, received_at_ms, due_at_ms,
-                    finished_at_ms, returned_at_ms, last_seq, document)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: try dossierArguments(dossier, lastSeq: lastSeq))
-    }
+    static let updateDossierSQL = """
+        UPDATE dossiers SET code = ?, procedure_code = ?, procedure_version = ?, state = ?, status = ?, channel = ?,
+            receiving_unit = ?, competent_unit = ?, holder_unit = ?, applicant_id_number = ?, assignee = ?,
+            submitted_at_ms = ?, received_at_ms = ?, due_at_ms = ?, finished_at_ms = ?, returned_at_ms = ?,
+            last_seq = ?, document = ?
+        WHERE code = ?
+        """
 
-    static func updateDossier(_ dossier: Dossier, lastSeq: Int64, db: Database) throws {
-        try db.execute(
-            sql: """
-                UPDATE dossiers SET code = ?, procedure_code = ?, procedure_version = ?, state = ?, status = ?, channel = ?,
-                    receiving_unit = ?, competent_unit = ?, holder_unit = ?, applicant_id_number = ?, assignee = ?,
-                    submitted_at_ms = ?, received_at_ms = ?, due_at_ms = ?, finished_at_ms = ?, returned_at_ms = ?,
-                    last_seq = ?, document = ?
-                WHERE code = ?
-                """,
-            arguments: try dossierArguments(dossier, lastSeq: lastSeq) + [dossier.code])
-    }
-
-    static func storeUploads(_ uploads: [ComponentUpload], dossierCode: String, seq: Int64, db: Database) throws {
-        for upload in uploads {
-            try db.execute(
-                sql: """
-                    INSERT INTO components(dossier_code, component_code, file_name, size_bytes, sha256, content, added_seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [dossierCode, upload.code, upload.fileName, upload.bytes.count, upload.sha256, Data(upload.bytes), seq])
-        }
-    }
+    static let insertComponentSQL = """
+        INSERT INTO components(dossier_code, component_code, file_name, size_bytes, sha256, content, added_seq)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
 }

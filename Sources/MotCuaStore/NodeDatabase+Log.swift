@@ -16,17 +16,23 @@ public struct ChainReport: Sendable, Codable {
 extension NodeDatabase {
     /// Appends an event at the head of the chain, inside the caller's transaction; returns its seq.
     static func append(_ draft: EventDraft, db: Database) throws -> Int64 {
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash, hlc FROM events ORDER BY seq DESC LIMIT 1")
+        try append(draft, payloadText: draft.payload.canonicalText, db: db)
+    }
+
+    /// Appends with the payload already rendered; reads the head through a cached statement (a B-tree
+    /// lookup of the last row) so the chain is always continued from what is really in the file.
+    static func append(_ draft: EventDraft, payloadText: String, db: Database) throws -> Int64 {
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash, hlc FROM events ORDER BY seq DESC LIMIT 1"))
         let lastSeq: Int64 = head?["seq"] ?? 0
         let prevHash: String = head?["hash"] ?? EventChain.genesisHash
         let lastHLC: Int64 = head?["hlc"] ?? 0
-        let event = EventChain.seal(draft, seq: lastSeq + 1, prevHash: prevHash, lastHLC: lastHLC)
-        try db.execute(
-            sql: """
-                INSERT INTO events(seq, dossier_code, kind, actor, time_ms, hlc, payload, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [event.seq, event.dossierCode, event.kind, event.actor, event.timeMs, event.hlc, event.payload, event.prevHash, event.hash])
+        let event = EventChain.seal(draft, payloadText: payloadText, seq: lastSeq + 1, prevHash: prevHash, lastHLC: lastHLC)
+        try db.cachedStatement(sql: """
+            INSERT INTO events(seq, dossier_code, kind, actor, time_ms, hlc, payload, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                event.seq, event.dossierCode, event.kind, event.actor, event.timeMs, event.hlc, event.payload, event.prevHash, event.hash,
+            ])
         return event.seq
     }
 

@@ -8,6 +8,7 @@ import MotCuaCore
 public final class NodeDatabase: Sendable {
     let pool: DatabasePool
     let committer: GroupCommitter
+    let sequences = DailySequences()
     public let path: String
 
     /// Opens (creating if needed) the database file and brings its schema up to date.

@@ -50,6 +50,14 @@ struct CrashSafetyTests {
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(5))")
         let stored = try await database.dossierCount()
         #expect(stored >= codes.count)
+        var storedSequences: [Int] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await database.dossiers(DossierFilter(after: cursor, limit: 500)) { $0 }
+            storedSequences += page.items.compactMap { Int($0.code.split(separator: "-").last ?? "") }
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(storedSequences.count == stored)
         try database.close()
 
         // Restart on the same file: it serves, and the daily sequence continues after the last stored code.
@@ -60,7 +68,9 @@ struct CrashSafetyTests {
         #expect(next.status == 201)
         let nextCode = try #require(next.json["code"]?.stringValue)
         let sequence = Int(nextCode.split(separator: "-").last ?? "") ?? 0
-        #expect(sequence == stored + 1, "numbering resumes after the \(stored) stored dossiers")
+        // Numbers are never reused: the first one after the restart follows the largest one stored
+        // (numbers handed out to requests that never committed are skipped, not reissued).
+        #expect(sequence == (storedSequences.max() ?? 0) + 1, "numbering resumes after the largest stored number")
         let verify = try await HTTP.call(.POST, restarted.baseURL + "/v1/auth/token", json: .object(["username": .string("admin"), "password": .string("motcua-demo")]))
         let token = try #require(verify.json["token"]?.stringValue)
         let chain = try await HTTP.call(.GET, restarted.baseURL + "/v1/log/verify", token: token)

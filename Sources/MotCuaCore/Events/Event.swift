@@ -110,9 +110,16 @@ public enum EventChain {
     public static func seal(
         _ draft: EventDraft, seq: Int64, prevHash: String, lastHLC: Int64
     ) -> Event {
+        seal(draft, payloadText: draft.payload.canonicalText, seq: seq, prevHash: prevHash, lastHLC: lastHLC)
+    }
+
+    /// Seals a draft whose payload was already rendered as canonical text (done before entering the
+    /// writer, so the serial part of a commit only positions and hashes).
+    public static func seal(
+        _ draft: EventDraft, payloadText payload: String, seq: Int64, prevHash: String, lastHLC: Int64
+    ) -> Event {
         let timeMs = Int64((draft.at.timeIntervalSince1970 * 1000).rounded(.down))
         let hlc = HybridLogicalClock.next(after: lastHLC, wallMs: timeMs)
-        let payload = draft.payload.canonicalText
         let canonical = canonicalBytes(
             seq: seq, dossierCode: draft.dossierCode, kind: draft.kind.rawValue, actor: draft.actor,
             timeMs: timeMs, hlc: hlc, payload: payload)

@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+import MotCuaCore
+
+/// A decided dossier change with its documents already rendered (dossier JSON, canonical event
+/// payload), so that the serial part of a commit only positions the event, hashes it and inserts rows.
+struct PreparedChange: Sendable {
+    let outcome: DossierOutcome
+    let document: String
+    let payloadText: String
+
+    init(_ outcome: DossierOutcome) throws {
+        self.outcome = outcome
+        document = try NodeDatabase.encode(outcome.dossier)
+        payloadText = outcome.event.payload.canonicalText
+    }
+
+    /// Appends the event and inserts or updates the dossier row and its new files; returns the event's seq.
+    func write(db: Database, insert: Bool) throws -> Int64 {
+        let seq = try NodeDatabase.append(outcome.event, payloadText: payloadText, db: db)
+        let dossier = outcome.dossier
+        var arguments: StatementArguments = [
+            dossier.code, dossier.procedureCode, dossier.procedureVersion, dossier.state.rawValue, dossier.status,
+            dossier.channel.rawValue, dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit,
+            dossier.applicant.idNumber, dossier.assignee, NodeDatabase.ms(dossier.submittedAt), NodeDatabase.ms(dossier.receivedAt),
+            // The due column holds the running deadline: none while the clock is paused.
+            NodeDatabase.ms(dossier.clockPaused ? nil : dossier.dueAt), NodeDatabase.ms(dossier.finishedAt),
+            NodeDatabase.ms(dossier.returnedAt), seq, document,
+        ]
+        if insert {
+            try db.cachedStatement(sql: NodeDatabase.insertDossierSQL).execute(arguments: arguments)
+        } else {
+            arguments += [dossier.code]
+            try db.cachedStatement(sql: NodeDatabase.updateDossierSQL).execute(arguments: arguments)
+        }
+        let files = try db.cachedStatement(sql: NodeDatabase.insertComponentSQL)
+        for upload in outcome.uploads {
+            try files.execute(arguments: [dossier.code, upload.code, upload.fileName, upload.bytes.count, upload.sha256, Data(upload.bytes), seq])
+        }
+        return seq
+    }
+}
