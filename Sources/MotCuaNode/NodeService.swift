@@ -34,6 +34,15 @@ public final class NodeService: Sendable {
         self.now = now
         database = try NodeDatabase(path: configuration.databasePath)
         caches = Mutex(Caches())
+        // A data folder belongs to one node for good: starting p02 on p01's file would mix two logs.
+        if let owner = try await database.meta("node.id") {
+            guard owner == configuration.nodeID else {
+                throw Problem(.internalServerError, "node.data-dir-owned",
+                              "\(configuration.databasePath) belongs to node \(owner), not \(configuration.nodeID); use --node-id \(owner) or another --data-dir")
+            }
+        } else {
+            try await database.setMeta("node.id", configuration.nodeID)
+        }
         try await reloadCaches()
     }
 

@@ -164,10 +164,6 @@ extension NodeDatabase {
         }
     }
 
-    public func officerCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM officers") ?? 0 }
-    }
-
     static func fetchOfficer(_ db: Database, username: String) throws -> OfficerRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM officers WHERE username = ?", arguments: [username]) else { return nil }
         let roles: String = row["roles"]

@@ -289,6 +289,17 @@ struct NodeAPITests {
         }
     }
 
+    @Test func aDataFolderBelongsToOneNode() async throws {
+        let node = try await NodeHarness()
+        defer { node.remove() }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let other = NodeConfiguration(dataDirectory: node.directory.path, nodeID: "p02", passwordCost: 4)
+        await #expect(throws: Problem.self) { _ = try await NodeService(configuration: other, logger: logger) }
+        let same = NodeConfiguration(dataDirectory: node.directory.path, nodeID: "local", passwordCost: 4)
+        #expect(try await NodeService(configuration: same, logger: logger).catalogueSize == SampleCatalogue.procedures.count)
+    }
+
     @Test func tokensExpire() async throws {
         let node = try await NodeHarness()
         defer { node.remove() }

@@ -6,12 +6,15 @@ import MotCuaStore
 import NIOCore
 
 /// An RFC 9457 problem: a stable `type` code, a title, and a detail a person can act on.
-public struct Problem: Error, HTTPResponseError, Sendable {
+public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     /// Stable machine code, e.g. `dossier.illegal-transition`; the `type` URI is `urn:motcua:problem:<code>`.
     public var code: String
     public var detail: String
     public var extra: [String: String]
+
+    /// What the command line prints when a problem ends it.
+    public var description: String { "\(detail) [\(code)]" }
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String, extra: [String: String] = [:]) {
         self.status = status
