@@ -43,6 +43,13 @@ public final class NodeService: Sendable {
         } else {
             try await database.setMeta("node.id", configuration.nodeID)
         }
+        // A new node starts with the announcements known at release; from then on operators own the rules.
+        if try await database.meta("calendar.seeded") == nil {
+            for rule in CalendarRule.knownAnnouncements {
+                try await database.saveCalendarRule(rule, actor: "system", at: now())
+            }
+            try await database.setMeta("calendar.seeded", "1")
+        }
         try await reloadCaches()
     }
 

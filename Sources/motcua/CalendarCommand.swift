@@ -5,7 +5,7 @@ import MotCuaCore
 /// `motcua calendar`: the default working calendar, from the command line.
 struct CalendarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "calendar", abstract: "Working calendar: due times and non-working days.",
+        commandName: "calendar", abstract: "Working calendar (statutory holidays plus the announcements known at release): due times and non-working days.",
         subcommands: [Due.self, Holidays.self])
 
     struct Due: ParsableCommand {
@@ -32,7 +32,7 @@ struct CalendarCommand: ParsableCommand {
             } else {
                 throw ValidationError("--lead: a number of working days or hours such as 3d or 8h (or --same-day)")
             }
-            let due = DeadlineCalculator(calendar: WorkingCalendar()).dueAt(receivedAt: receivedAt, lead: leadTime)
+            let due = DeadlineCalculator(calendar: WorkingCalendar(rules: CalendarRule.knownAnnouncements)).dueAt(receivedAt: receivedAt, lead: leadTime)
             if json {
                 print(JSONValue.object([
                     "receivedAt": .string(VietnamTime.format(receivedAt)), "lead": .string(leadTime.description),
@@ -56,7 +56,7 @@ struct CalendarCommand: ParsableCommand {
 
         func run() throws {
             guard (1900...2199).contains(year) else { throw ValidationError("the year must be between 1900 and 2199") }
-            let days = WorkingCalendar().nonWorkingDays(year: year)
+            let days = WorkingCalendar(rules: CalendarRule.knownAnnouncements).nonWorkingDays(year: year)
             if json {
                 print(String(decoding: try JSONEncoder().encode(days), as: UTF8.self))
                 return

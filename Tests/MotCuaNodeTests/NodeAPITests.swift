@@ -162,7 +162,7 @@ struct NodeAPITests {
             let admin = try await api.login("admin")
             let verify = try await api.call(.get, "/v1/log/verify", token: admin)
             #expect(verify.json["intact"] == .bool(true))
-            #expect(verify.json["eventsChecked"] == .int(7))
+            #expect(verify.json["eventsChecked"] == .int(Int64(7 + CalendarRule.knownAnnouncements.count)), "the dossier's 7 and the calendar rules a new node starts with")
         }
     }
 
@@ -336,6 +336,10 @@ struct NodeAPITests {
             #expect(try await api.call(.get, "/v1/procedures/1.000000").status == .notFound)
             #expect(try await api.call(.get, "/healthz").status == .ok)
             #expect(try await api.call(.get, "/readyz").json["status"] == "ready")
+            // A new node starts with the 2026 swap announced for the National Day holiday.
+            let holidays = try await api.call(.get, "/v1/calendar/holidays/2026")
+            #expect(holidays.items.contains { $0["date"] == "2026-08-31" && $0["kind"] == "announced" })
+            #expect(try await api.call(.get, "/v1/calendar/rules").items.count == CalendarRule.knownAnnouncements.count)
         }
     }
 
