@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "MotCuaCore", targets: ["MotCuaCore"]),
         .library(name: "MotCuaStore", targets: ["MotCuaStore"]),
         .library(name: "MotCuaNode", targets: ["MotCuaNode"]),
+        .library(name: "MotCuaProtocol", targets: ["MotCuaProtocol"]),
+        .library(name: "MotCuaSecurity", targets: ["MotCuaSecurity"]),
+        .library(name: "MotCuaTopology", targets: ["MotCuaTopology"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -27,11 +30,37 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
             name: "MotCuaCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MotCuaProtocol",
+            dependencies: ["MotCuaCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MotCuaSecurity",
+            dependencies: [
+                "MotCuaCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MotCuaTopology",
+            dependencies: ["MotCuaCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -79,6 +108,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MotCuaCoreTests", dependencies: ["MotCuaCore"], swiftSettings: strictSettings),
+        .testTarget(name: "MotCuaProtocolTests", dependencies: ["MotCuaProtocol", "MotCuaCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "MotCuaSecurityTests",
+            dependencies: ["MotCuaSecurity", .product(name: "X509", package: "swift-certificates")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "MotCuaTopologyTests", dependencies: ["MotCuaTopology", "MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MotCuaStoreTests",
             dependencies: ["MotCuaStore", "MotCuaCore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,0 +1,1 @@
+// MotCuaProtocol: versioned wire messages and pure state machines for replication.

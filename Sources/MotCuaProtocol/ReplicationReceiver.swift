@@ -1,0 +1,141 @@
+import Foundation
+import MotCuaCore
+
+/// What the hub knows about one node's log: how far it has applied and whether the node is quarantined.
+/// The hub stores it in the same transaction as the applied events.
+public struct NodeCursor: Codable, Sendable, Hashable {
+    public var nodeID: String
+    /// Seq of the last applied event; 0 before the first.
+    public var appliedSeq: Int64
+    /// Hash of the last applied event; `EventChain.genesisHash` before the first.
+    public var appliedHash: String
+    /// Why the node is quarantined, or nil when it is not. Only an operator clears it.
+    public var quarantined: String?
+
+    /// A cursor as stored; a node never seen before starts at `(0, genesisHash)`, not quarantined.
+    public init(
+        nodeID: String, appliedSeq: Int64 = 0, appliedHash: String = EventChain.genesisHash,
+        quarantined: String? = nil
+    ) {
+        self.nodeID = nodeID
+        self.appliedSeq = appliedSeq
+        self.appliedHash = appliedHash
+        self.quarantined = quarantined
+    }
+}
+
+/// The hub's side of replication as a pure decision: given what is applied and what arrived, say what to
+/// do. The shell performs it (one transaction) and only then answers, so an acknowledgement always means
+/// durable.
+public enum ReplicationReceiver {
+    /// What the hub must do with a batch.
+    public enum Decision: Sendable, Hashable {
+        /// Store these events and move the cursor to (newSeq, newHash) in one transaction, then answer
+        /// `.applied(appliedSeq: newSeq, appliedHash: newHash)`. The events follow the cursor and were
+        /// verified (seq, prevHash and recomputed hash) with `EventChain.Verifier`; an already-applied
+        /// prefix has been dropped.
+        case apply(events: [Event], newSeq: Int64, newHash: String)
+        /// Change nothing; send this answer (duplicate, gap, or already quarantined).
+        case reply(ReplicationReply)
+        /// The chain breaks at `seq`: durably mark the node quarantined with `reason` (apply nothing of
+        /// the batch), raise it to operators, then answer `.chainBroken(seq:reason:)`.
+        case quarantine(seq: Int64, reason: String)
+        /// The request is not acceptable as such (wrong identity, wrong version, over the limits,
+        /// malformed). Change nothing; answer with an HTTP error (403 for identity, 413 for limits,
+        /// 400 otherwise) carrying the reason. The node stays unquarantined: its chain is not at fault.
+        case refuse(reason: String)
+
+        /// The answer to send once whatever the decision requires is durable; nil for a refusal, which
+        /// is answered with an HTTP error rather than a reply body.
+        public var reply: ReplicationReply? {
+            switch self {
+            case .apply(_, let seq, let hash): .applied(appliedSeq: seq, appliedHash: hash)
+            case .reply(let reply): reply
+            case .quarantine(let seq, let reason): .chainBroken(seq: seq, reason: reason)
+            case .refuse: nil
+            }
+        }
+    }
+
+    /// Decides what to do with `batch` from the node authenticated as `authenticatedNodeID`, given its
+    /// `cursor`. Checks run cheapest and least trusting first: identity, version, quarantine, shape and
+    /// limits, then position (gap, duplicate, overlap), then the chain itself.
+    public static func decide(
+        cursor: NodeCursor, batch: ReplicationBatch, authenticatedNodeID: String, limits: ReplicationLimits
+    ) -> Decision {
+        guard batch.nodeID == authenticatedNodeID else {
+            return .refuse(reason: "batch is for node '\(batch.nodeID)' but the client certificate is node '\(authenticatedNodeID)'")
+        }
+        guard cursor.nodeID == authenticatedNodeID else {
+            return .refuse(reason: "cursor of node '\(cursor.nodeID)' given for node '\(authenticatedNodeID)'")
+        }
+        guard batch.version == ReplicationBatch.protocolVersion else {
+            return .refuse(reason: "replication protocol version \(batch.version) is not supported (the hub speaks \(ReplicationBatch.protocolVersion))")
+        }
+        if let reason = cursor.quarantined {
+            return .reply(.quarantined(reason: reason))
+        }
+        if let reason = shapeProblem(of: batch, limits: limits) {
+            return .refuse(reason: reason)
+        }
+
+        let events = batch.events
+        let firstSeq = batch.firstSeq
+        let lastSeq = batch.lastSeq
+        let appliedSeq = cursor.appliedSeq
+        let appliedHash = cursor.appliedHash
+
+        // A hole before the batch: nothing in it can be checked or applied yet.
+        if firstSeq > appliedSeq + 1 {
+            return .reply(.gap(expectedSeq: appliedSeq + 1, appliedHash: appliedHash))
+        }
+        // The batch claims to continue exactly from the applied position: its link must hold.
+        if firstSeq == appliedSeq + 1, batch.prevHash != appliedHash {
+            return .quarantine(
+                seq: firstSeq,
+                reason: "batch continues from seq \(appliedSeq) with prevHash \(batch.prevHash.prefix(12))… but the applied hash is \(appliedHash.prefix(12))…")
+        }
+        // The batch overlaps the applied position: the event there must be the one that was applied.
+        if appliedSeq >= firstSeq, appliedSeq <= lastSeq {
+            let atApplied = events[Int(appliedSeq - firstSeq)]
+            if atApplied.hash != appliedHash {
+                return .quarantine(
+                    seq: appliedSeq,
+                    reason: "event \(appliedSeq) was applied with hash \(appliedHash.prefix(12))… but is now sent with hash \(atApplied.hash.prefix(12))… (the log was rewritten)")
+            }
+        }
+        // Everything was applied already (a retry after a lost acknowledgement).
+        if lastSeq <= appliedSeq {
+            return .reply(.duplicate(appliedSeq: appliedSeq, appliedHash: appliedHash))
+        }
+
+        let fresh = Array(events[Int(appliedSeq + 1 - firstSeq)...])
+        var verifier = EventChain.Verifier(lastSeq: appliedSeq, lastHash: appliedHash)
+        for event in fresh {
+            if let broken = verifier.check(event) {
+                return .quarantine(seq: broken.seq, reason: broken.description)
+            }
+        }
+        return .apply(events: fresh, newSeq: verifier.lastSeq, newHash: verifier.lastHash)
+    }
+
+    /// Why a batch is malformed or too large, or nil. Consecutive seqs are a property of the request,
+    /// not of the chain, so a violation is refused rather than quarantined.
+    private static func shapeProblem(of batch: ReplicationBatch, limits: ReplicationLimits) -> String? {
+        guard !batch.events.isEmpty else { return "empty batch" }
+        guard batch.firstSeq >= 1 else { return "firstSeq \(batch.firstSeq) is not a log position (they start at 1)" }
+        guard batch.events.count <= limits.maxEvents else {
+            return "batch of \(batch.events.count) events exceeds the limit of \(limits.maxEvents)"
+        }
+        if batch.events.count > 1 {
+            let bytes = batch.events.reduce(0) { $0 + ReplicationLimits.estimatedBytes(of: $1) }
+            if bytes > limits.maxBytes {
+                return "batch of about \(bytes) bytes exceeds the limit of \(limits.maxBytes)"
+            }
+        }
+        for (offset, event) in batch.events.enumerated() where event.seq != batch.firstSeq + Int64(offset) {
+            return "event at position \(offset) has seq \(event.seq), expected \(batch.firstSeq + Int64(offset)) (events must be consecutive from firstSeq)"
+        }
+        return nil
+    }
+}

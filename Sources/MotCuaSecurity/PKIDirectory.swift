@@ -1,0 +1,120 @@
+import Foundation
+import SwiftASN1
+import X509
+
+/// A federation PKI on disk:
+/// `ca.pem`, `ca-key.pem` (0600), `issued/<stem>.pem` and `issued/<stem>-key.pem` (0600) per identity,
+/// and `revoked.json`, the revocation list servers re-read when it changes.
+public struct PKIDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public var caCertificatePath: String { file("ca.pem") }
+    var caKeyPath: String { file("ca-key.pem") }
+    public var revocationListPath: String { file("revoked.json") }
+
+    public func certificatePath(for identity: FederationIdentity) -> String { file("issued/\(identity.fileStem).pem") }
+    public func keyPath(for identity: FederationIdentity) -> String { file("issued/\(identity.fileStem)-key.pem") }
+
+    public var isInitialised: Bool { FileManager.default.fileExists(atPath: caCertificatePath) }
+
+    /// Creates the CA (refuses to overwrite one) and an empty revocation list.
+    @discardableResult
+    public func initialise(now: Date, name: String = "MotCua federation CA") throws -> CertificateAuthority {
+        guard !isInitialised else { throw PKIError.alreadyInitialised(path) }
+        try FileManager.default.createDirectory(atPath: file("issued"), withIntermediateDirectories: true)
+        let ca = try CertificateAuthority.create(name: name, now: now)
+        try write(ca.keyPEM(), to: caKeyPath, secret: true)
+        try write(ca.certificatePEM(), to: caCertificatePath, secret: false)
+        try RevocationList().save(to: revocationListPath)
+        return ca
+    }
+
+    public func authority() throws -> CertificateAuthority {
+        guard isInitialised else { throw PKIError.notInitialised(path) }
+        return try CertificateAuthority(certificatePEM: read(caCertificatePath), keyPEM: read(caKeyPath))
+    }
+
+    /// Issues (or re-issues: a new key and serial; the old files are replaced) a certificate.
+    @discardableResult
+    public func issue(_ identity: FederationIdentity, now: Date, validityDays: Int = 365) throws -> IssuedCertificate {
+        let issued = try authority().issue(identity, now: now, validityDays: validityDays)
+        try FileManager.default.createDirectory(atPath: file("issued"), withIntermediateDirectories: true)
+        // Key first, then certificate, each atomically: a server re-reading the pair never sees a
+        // certificate without its key.
+        let keyTemp = keyPath(for: identity) + ".new"
+        try write(issued.keyPEM(), to: keyTemp, secret: true)
+        try write(issued.certificatePEM(), to: certificatePath(for: identity) + ".new", secret: false)
+        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: keyPath(for: identity)), withItemAt: URL(fileURLWithPath: keyTemp))
+        _ = try FileManager.default.replaceItemAt(
+            URL(fileURLWithPath: certificatePath(for: identity)), withItemAt: URL(fileURLWithPath: certificatePath(for: identity) + ".new"))
+        return issued
+    }
+
+    /// The certificate currently on disk for an identity.
+    public func certificate(for identity: FederationIdentity) throws -> Certificate {
+        try Certificate(pemEncoded: read(certificatePath(for: identity)))
+    }
+
+    /// Adds a serial (or the current certificate of an identity) to the revocation list.
+    public func revoke(serialHex: String? = nil, identity: FederationIdentity? = nil, reason: String, now: Date) throws -> RevocationList.Entry {
+        var serial = serialHex?.lowercased()
+        if serial == nil, let identity {
+            serial = Certificate.serialHex(try certificate(for: identity).serialNumber)
+        }
+        guard let serial, !serial.isEmpty else { throw PKIError.unknownCertificate("(give --serial or --role/--id)") }
+        var list = try RevocationList.load(from: revocationListPath)
+        let entry = RevocationList.Entry(serial: serial, identity: identity?.uri, reason: reason, revokedAt: now)
+        list.entries.removeAll { $0.serial == serial }
+        list.entries.append(entry)
+        try list.save(to: revocationListPath)
+        return entry
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    func read(_ path: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw PKIError.unreadable(path, "\(error.localizedDescription)")
+        }
+    }
+
+    func write(_ text: String, to path: String, secret: Bool) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        if secret { _ = chmod(path, 0o600) }
+    }
+}
+
+/// Revoked certificate serials. Servers consult it on every new connection and re-read the file when
+/// its modification time changes, so revoking needs no restart.
+public struct RevocationList: Codable, Sendable {
+    public struct Entry: Codable, Sendable, Hashable {
+        public var serial: String
+        public var identity: String?
+        public var reason: String
+        public var revokedAt: Date
+    }
+
+    public var entries: [Entry] = []
+
+    public init(entries: [Entry] = []) { self.entries = entries }
+
+    public func contains(serialHex: String) -> Bool { entries.contains { $0.serial == serialHex } }
+
+    public static func load(from path: String) throws -> RevocationList {
+        guard let data = FileManager.default.contents(atPath: path) else { return RevocationList() }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(RevocationList.self, from: data)
+    }
+
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

@@ -1,0 +1,1 @@
+// MotCuaTopology: topology files and validation.
