@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "MotCuaStore",
-            dependencies: ["MotCuaCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["MotCuaCore", "MotCuaProtocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -82,10 +82,26 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "MotCuaHub",
+            dependencies: [
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaSecurity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "motcua",
             dependencies: [
-                "MotCuaCore", "MotCuaStore", "MotCuaNode",
+                "MotCuaCore", "MotCuaStore", "MotCuaNode", "MotCuaHub", "MotCuaSecurity", "MotCuaTopology", "MotCuaProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,6 +128,20 @@ let package = Package(
         .testTarget(
             name: "MotCuaSecurityTests",
             dependencies: ["MotCuaSecurity", .product(name: "X509", package: "swift-certificates")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MotCuaHubTests",
+            dependencies: [
+                "MotCuaHub", "MotCuaSecurity", "MotCuaCore", "MotCuaProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MotCuaTopologyTests", dependencies: ["MotCuaTopology", "MotCuaCore"], swiftSettings: strictSettings),

@@ -1,0 +1,118 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdHTTP2
+import HummingbirdTLS
+import Logging
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaSecurity
+import MotCuaStore
+import NIOCore
+import NIOSSL
+import SwiftASN1
+import X509
+
+/// The request context of federation links: the channel, so the peer's verified certificate can be read.
+public struct FederationRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+    /// Set by `PeerIdentityMiddleware` from the verified client certificate.
+    public var peer: FederationIdentity?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// A replication batch of 2,000 events with payloads fits well within this.
+    public var maxUploadSize: Int { 8 << 20 }
+}
+
+/// Reads the peer identity from the TLS layer once per request (never from a header or a body).
+struct PeerIdentityMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: FederationRequestContext,
+        next: (Request, FederationRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.peer = try? await FederationTLS.peerIdentity(of: context.channel)
+        guard context.peer != nil else {
+            throw HTTPError(.unauthorized, message: "no verified MotCua client certificate on this connection")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Builds the hub's mutual-TLS HTTP/2 application (HTTP/1.1 is also spoken over the same TLS for
+/// clients that do not negotiate h2; plain HTTP is never accepted).
+public func buildHubApplication(
+    service: HubService, logger: Logger, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = Router(context: FederationRequestContext.self)
+    router.middlewares.add(FederationProblemMiddleware())
+    router.middlewares.add(PeerIdentityMiddleware())
+    HubRoutes(service: service).register(on: router)
+
+    let configuration = service.configuration
+    let authority = try Certificate(pemEncoded: String(contentsOfFile: configuration.caPath, encoding: .utf8))
+    let revocations = RevocationWatcher(path: configuration.revocationListPath)
+    let tls = HummingbirdHTTP2.TLSChannelConfiguration(
+        tlsConfiguration: try FederationTLS.serverConfiguration(
+            certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath),
+        customVerificationCallback: { certificates, promise in
+            promise.completeWithTask {
+                await FederationTLS.verifyClient(certificates, authority: authority, revocations: revocations)
+            }
+        })
+    return Application(
+        router: router,
+        server: try .http2Upgrade(tlsChannelConfiguration: tls),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.federationPort), serverName: "motcua-hub"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
+        logger: logger)
+}
+
+/// Errors on federation links as problem+json, like the node's API.
+struct FederationProblemMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: FederationRequestContext,
+        next: (Request, FederationRequestContext) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HubProblem {
+            return error.response()
+        } catch let error as HTTPError {
+            return HubProblem(error.status, error.status == .notFound ? "route.not-found" : "http.\(error.status.code)", error.body ?? error.status.reasonPhrase).response()
+        } catch is NIOTooManyBytesError {
+            return HubProblem(.contentTooLarge, "request.too-large", "the body is larger than the hub accepts").response()
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+            return HubProblem(.internalServerError, "server.internal", "the hub could not complete the request; it has been logged").response()
+        }
+    }
+}
+
+/// An RFC 9457 problem answered by the hub.
+struct HubProblem: Error {
+    var status: HTTPResponse.Status
+    var code: String
+    var detail: String
+
+    init(_ status: HTTPResponse.Status, _ code: String, _ detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+
+    func response() -> Response {
+        let body = JSONValue.object([
+            "type": .string("urn:motcua:problem:\(code)"), "title": .string(status.reasonPhrase),
+            "status": .int(Int64(status.code)), "detail": .string(detail),
+        ]).canonicalText
+        var headers = HTTPFields()
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

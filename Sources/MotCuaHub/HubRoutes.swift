@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaSecurity
+import MotCuaStore
+import NIOCore
+
+/// The hub's endpoints; each is authorised by the identity in the client certificate.
+struct HubRoutes {
+    let service: HubService
+
+    func register(on router: Router<FederationRequestContext>) {
+        router.get("/healthz") { _, _ in try jsonResponse(JSONValue.object(["status": .string("ok")])) }
+        router.get("/v1/whoami") { _, context in
+            try jsonResponse(JSONValue.object(["identity": .string(context.peer?.uri ?? "")]))
+        }
+        router.post("/v1/replication/batches") { request, context in
+            guard case .node(let nodeID)? = context.peer else {
+                throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates may ship a log; you are \(context.peer?.uri ?? "nobody")")
+            }
+            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            let batch: ReplicationBatch
+            do {
+                batch = try JSONDecoder().decode(ReplicationBatch.self, from: Data(buffer.readableBytesView))
+            } catch {
+                throw HubProblem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
+            }
+            let decision = try await service.receive(batch, from: nodeID)
+            switch decision {
+            case .refuse(let reason):
+                let forbidden = reason.contains("certificate")
+                throw HubProblem(forbidden ? .forbidden : .unprocessableContent, forbidden ? "federation.identity-not-allowed" : "replication.refused", reason)
+            default:
+                return try jsonResponse(try JSONValue.from(decision.reply!))
+            }
+        }
+
+        let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
+        national.get("status") { _, _ in try await status() }
+        national.get("nodes") { _, _ in
+            try jsonResponse(JSONValue.object(["items": .array(try await service.database.standings().map(Self.standingJSON))]))
+        }
+        national.post("nodes/:id/release") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard try await service.database.release(id) else {
+                throw HubProblem(.notFound, "node.not-quarantined", "node \(id) is not quarantined")
+            }
+            return try jsonResponse(JSONValue.object(["node": .string(id), "released": .bool(true)]))
+        }
+        national.get("dossiers/:code") { _, context in
+            let code = context.parameters.get("code") ?? ""
+            guard let dossier = try await service.database.dossier(code) else {
+                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(code) in the national index")
+            }
+            return try jsonResponse(dossierJSON(dossier))
+        }
+        national.get("dossiers") { request, _ in
+            let query = request.uri.queryParameters
+            var filter = NationalFilter()
+            filter.node = query.get("node")
+            if let status = query.get("status") {
+                guard let value = Int(status), (1...10).contains(value) else {
+                    throw HubProblem(.badRequest, "request.invalid-parameter", "status: a national status code from 1 to 10")
+                }
+                filter.status = value
+            }
+            filter.procedureCode = query.get("procedure")
+            if query.get("overdue") == "true" { filter.overdueAtMs = service.nowMs }
+            filter.after = query.get("cursor")
+            if let limit = query.get("limit") {
+                guard let value = Int(limit), (1...500).contains(value) else {
+                    throw HubProblem(.badRequest, "request.invalid-parameter", "limit: from 1 to 500")
+                }
+                filter.limit = value
+            }
+            let page = try await service.database.dossiers(filter)
+            return try jsonResponse(JSONValue.object([
+                "items": .array(page.items.map(dossierJSON)), "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
+            ]))
+        }
+    }
+
+    func status() async throws -> Response {
+        let nowMs = service.nowMs
+        let summaries = try await service.database.summaries(nowMs: nowMs)
+        var totals: [Int: Int] = [:]
+        var nodes: [JSONValue] = []
+        for summary in summaries {
+            for (status, count) in summary.byStatus { totals[status, default: 0] += count }
+            var node = Self.standingFields(summary.standing)
+            node["dossiers"] = .int(Int64(summary.dossiers))
+            node["overdue"] = .int(Int64(summary.overdue))
+            node["byStatus"] = .object(Dictionary(uniqueKeysWithValues: summary.byStatus.map { (String($0.key), JSONValue.int(Int64($0.value))) }))
+            nodes.append(.object(node))
+        }
+        return try jsonResponse(JSONValue.object([
+            "nodes": .array(nodes),
+            "totals": .object([
+                "dossiers": .int(Int64(summaries.reduce(0) { $0 + $1.dossiers })),
+                "overdue": .int(Int64(summaries.reduce(0) { $0 + $1.overdue })),
+                "byStatus": .object(Dictionary(uniqueKeysWithValues: totals.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
+            ]),
+            "at": .string(VietnamTime.format(Date(timeIntervalSince1970: Double(nowMs) / 1000))),
+        ]))
+    }
+
+    static func standingFields(_ standing: NodeStanding) -> [String: JSONValue] {
+        [
+            "id": .string(standing.nodeID), "appliedSeq": .int(standing.appliedSeq), "appliedHash": .string(standing.appliedHash),
+            "lagMs": standing.lagMs.map(JSONValue.int) ?? .null,
+            "lastContactAt": standing.lastContactMs.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null,
+            "quarantined": standing.quarantinedReason.map(JSONValue.string) ?? .null,
+        ]
+    }
+
+    static func standingJSON(_ standing: NodeStanding) -> JSONValue { .object(standingFields(standing)) }
+
+    func dossierJSON(_ dossier: NationalDossier) -> JSONValue {
+        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
+        return .object([
+            "code": .string(dossier.code), "node": .string(dossier.node), "status": .int(Int64(dossier.status)),
+            "statusName": .string(DossierState.statusName(dossier.status)), "state": dossier.state.map(JSONValue.string) ?? .null,
+            "receivingUnit": dossier.receivingUnit.map(JSONValue.string) ?? .null,
+            "competentUnit": dossier.competentUnit.map(JSONValue.string) ?? .null,
+            "unit": dossier.holderUnit.map(JSONValue.string) ?? .null,
+            "procedureCode": dossier.procedureCode.map(JSONValue.string) ?? .null,
+            "channel": dossier.channel.map(JSONValue.string) ?? .null,
+            "submittedAt": time(dossier.submittedAtMs), "receivedAt": time(dossier.receivedAtMs), "dueAt": time(dossier.dueAtMs),
+            "finishedAt": time(dossier.finishedAtMs), "returnedAt": time(dossier.returnedAtMs),
+            "overdue": .bool(dossier.isOverdue(atMs: service.nowMs)),
+            "flags": .object(dossier.flags.mapValues(JSONValue.bool)),
+            "applicantRef": dossier.applicantRef.map(JSONValue.string) ?? .null, "lastSeq": .int(dossier.lastSeq),
+        ])
+    }
+}
+
+/// The national API answers operators only: a node certificate cannot read the country's index.
+struct OperatorOnlyMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: FederationRequestContext,
+        next: (Request, FederationRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard case .operator? = context.peer else {
+            throw HubProblem(.forbidden, "federation.identity-not-allowed", "the national API needs an operator certificate; you are \(context.peer?.uri ?? "nobody")")
+        }
+        return try await next(request, context)
+    }
+}
+
+func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) throws -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.canonicalText)))
+}

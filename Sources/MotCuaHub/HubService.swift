@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaSecurity
+import MotCuaStore
+
+/// How the hub runs: its data, its listener, its certificates.
+public struct HubConfiguration: Sendable {
+    public var dataDirectory: String
+    public var host: String
+    /// mTLS port for replication (nodes) and the national API (operators).
+    public var federationPort: Int
+    public var certificatePath: String
+    public var keyPath: String
+    public var caPath: String
+    public var revocationListPath: String
+    public var limits: ReplicationLimits
+
+    public init(
+        dataDirectory: String, host: String = "127.0.0.1", federationPort: Int, certificatePath: String, keyPath: String,
+        caPath: String, revocationListPath: String, limits: ReplicationLimits = ReplicationLimits()
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.federationPort = federationPort
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.caPath = caPath
+        self.revocationListPath = revocationListPath
+        self.limits = limits
+    }
+
+    /// The usual layout: the hub's certificate and the CA from a `motcua certs` directory.
+    public init(dataDirectory: String, host: String = "127.0.0.1", federationPort: Int, pki: PKIDirectory) {
+        self.init(
+            dataDirectory: dataDirectory, host: host, federationPort: federationPort,
+            certificatePath: pki.certificatePath(for: .hub), keyPath: pki.keyPath(for: .hub), caPath: pki.caCertificatePath,
+            revocationListPath: pki.revocationListPath)
+    }
+
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("hub.sqlite") }
+}
+
+/// The hub's use cases: apply replication batches, answer national queries.
+public final class HubService: Sendable {
+    public let configuration: HubConfiguration
+    public let database: HubDatabase
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    public init(configuration: HubConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+        database = try HubDatabase(path: configuration.databasePath)
+    }
+
+    var nowMs: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// Applies (or refuses) a batch from an authenticated node; returns after the commit.
+    public func receive(_ batch: ReplicationBatch, from nodeID: String) async throws -> ReplicationReceiver.Decision {
+        let decision = try await database.receive(batch, from: nodeID, limits: configuration.limits, nowMs: nowMs)
+        switch decision {
+        case .quarantine(let seq, let reason):
+            logger.error("node quarantined: chain broken", metadata: ["node.id": "\(nodeID)", "repl.seq": "\(seq)", "reason": "\(reason)"])
+        case .refuse(let reason):
+            logger.warning("replication batch refused", metadata: ["node.id": "\(nodeID)", "reason": "\(reason)"])
+        case .apply(_, let seq, _):
+            logger.debug("batch applied", metadata: ["node.id": "\(nodeID)", "repl.seq": "\(seq)"])
+        case .reply:
+            break
+        }
+        return decision
+    }
+}

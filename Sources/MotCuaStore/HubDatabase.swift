@@ -1,0 +1,271 @@
+import Foundation
+import GRDB
+import MotCuaCore
+import MotCuaProtocol
+
+/// Where a node stands at the hub.
+public struct NodeStanding: Sendable, Codable, Hashable {
+    public var nodeID: String
+    public var appliedSeq: Int64
+    public var appliedHash: String
+    public var lastContactMs: Int64?
+    /// Node commit → visible at the hub, for the last batch applied (the newest event's age).
+    public var lagMs: Int64?
+    public var quarantinedReason: String?
+    public var quarantinedAtMs: Int64?
+
+    public var cursor: NodeCursor {
+        NodeCursor(nodeID: nodeID, appliedSeq: appliedSeq, appliedHash: appliedHash, quarantined: quarantinedReason)
+    }
+}
+
+/// Filters of the national search.
+public struct NationalFilter: Sendable {
+    public var node: String?
+    public var status: Int?
+    public var procedureCode: String?
+    public var overdueAtMs: Int64?
+    public var after: String?
+    public var limit: Int
+
+    public init(node: String? = nil, status: Int? = nil, procedureCode: String? = nil, overdueAtMs: Int64? = nil, after: String? = nil, limit: Int = 100) {
+        self.node = node
+        self.status = status
+        self.procedureCode = procedureCode
+        self.overdueAtMs = overdueAtMs
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// Per-node aggregates for the national status.
+public struct NodeSummary: Sendable {
+    public var standing: NodeStanding
+    public var dossiers: Int
+    public var byStatus: [Int: Int]
+    public var overdue: Int
+}
+
+/// The hub's national index: one SQLite file (WAL, synchronous = FULL). A batch and the node's new
+/// cursor are applied in one transaction, acknowledged only after it commits.
+public final class HubDatabase: Sendable {
+    let pool: DatabasePool
+    let committer: GroupCommitter
+    public let path: String
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.migrator.migrate(pool)
+        committer = GroupCommitter(writer: pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-29-hub-schema") { db in
+            try db.execute(sql: """
+                CREATE TABLE nodes (
+                    node_id TEXT PRIMARY KEY NOT NULL CHECK (length(node_id) BETWEEN 1 AND 64),
+                    applied_seq INTEGER NOT NULL DEFAULT 0 CHECK (applied_seq >= 0),
+                    applied_hash TEXT NOT NULL CHECK (length(applied_hash) = 64),
+                    last_contact_ms INTEGER,
+                    lag_ms INTEGER,
+                    quarantined_reason TEXT,
+                    quarantined_at_ms INTEGER
+                );
+                CREATE TABLE national_dossiers (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    node_id TEXT NOT NULL REFERENCES nodes(node_id),
+                    receiving_unit TEXT,
+                    competent_unit TEXT,
+                    holder_unit TEXT,
+                    procedure_code TEXT,
+                    status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 10),
+                    state TEXT,
+                    channel TEXT,
+                    submitted_at_ms INTEGER,
+                    received_at_ms INTEGER,
+                    due_at_ms INTEGER,
+                    finished_at_ms INTEGER,
+                    returned_at_ms INTEGER,
+                    flags TEXT NOT NULL,
+                    applicant_ref TEXT,
+                    last_seq INTEGER NOT NULL
+                );
+                CREATE INDEX national_by_node_status ON national_dossiers(node_id, status);
+                CREATE INDEX national_by_procedure ON national_dossiers(procedure_code);
+                CREATE INDEX national_by_due ON national_dossiers(due_at_ms) WHERE finished_at_ms IS NULL;
+                """)
+        }
+        return migrator
+    }
+
+    public func close() throws { try pool.close() }
+
+    // MARK: - Cursors
+
+    /// A node's standing, created at position 0 the first time the node is seen.
+    public func standing(of nodeID: String) async throws -> NodeStanding {
+        if let existing = try await pool.read({ db in try Self.fetchStanding(db, nodeID) }) { return existing }
+        return try await committer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO nodes(node_id, applied_hash) VALUES (?, ?)", arguments: [nodeID, EventChain.genesisHash])
+            return try Self.fetchStanding(db, nodeID)!
+        }
+    }
+
+    public func standings() async throws -> [NodeStanding] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM nodes ORDER BY node_id").map(Self.standing(from:))
+        }
+    }
+
+    static func fetchStanding(_ db: Database, _ nodeID: String) throws -> NodeStanding? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM nodes WHERE node_id = ?"), arguments: [nodeID]).map(standing(from:))
+    }
+
+    static func standing(from row: Row) -> NodeStanding {
+        NodeStanding(
+            nodeID: row["node_id"], appliedSeq: row["applied_seq"], appliedHash: row["applied_hash"],
+            lastContactMs: row["last_contact_ms"], lagMs: row["lag_ms"], quarantinedReason: row["quarantined_reason"],
+            quarantinedAtMs: row["quarantined_at_ms"])
+    }
+
+    // MARK: - Applying batches
+
+    /// Decides and performs a batch in one transaction: the receiver state machine judges it against the
+    /// cursor read inside the same transaction, the projection updates the index, the cursor moves, and
+    /// the commit is durable before the reply is returned.
+    public func receive(
+        _ batch: ReplicationBatch, from nodeID: String, limits: ReplicationLimits, nowMs: Int64
+    ) async throws -> ReplicationReceiver.Decision {
+        _ = try await standing(of: nodeID)
+        return try await committer.write { db in
+            guard let standing = try Self.fetchStanding(db, nodeID) else { throw DatabaseError(message: "node vanished") }
+            let decision = ReplicationReceiver.decide(cursor: standing.cursor, batch: batch, authenticatedNodeID: nodeID, limits: limits)
+            switch decision {
+            case .apply(let events, let newSeq, let newHash):
+                try Self.project(events, node: nodeID, db: db)
+                let newestMs = events.map(\.timeMs).max() ?? nowMs
+                try db.cachedStatement(sql: """
+                    UPDATE nodes SET applied_seq = ?, applied_hash = ?, last_contact_ms = ?, lag_ms = ? WHERE node_id = ?
+                    """).execute(arguments: [newSeq, newHash, nowMs, max(0, nowMs - newestMs), nodeID])
+            case .quarantine(_, let reason):
+                try db.execute(
+                    sql: "UPDATE nodes SET quarantined_reason = ?, quarantined_at_ms = ?, last_contact_ms = ? WHERE node_id = ?",
+                    arguments: [reason, nowMs, nowMs, nodeID])
+            case .reply, .refuse:
+                try db.cachedStatement(sql: "UPDATE nodes SET last_contact_ms = ? WHERE node_id = ?").execute(arguments: [nowMs, nodeID])
+            }
+            return decision
+        }
+    }
+
+    static func project(_ events: [Event], node: String, db: Database) throws {
+        var rows: [String: NationalDossier] = [:]
+        let select = try db.cachedStatement(sql: "SELECT * FROM national_dossiers WHERE code = ?")
+        for event in events {
+            guard let code = event.dossierCode else { continue }
+            var existing = rows[code]
+            if existing == nil, let row = try Row.fetchOne(select, arguments: [code]) { existing = dossier(from: row) }
+            if let updated = NationalProjection.apply(event, node: node, to: existing) { rows[code] = updated }
+        }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO national_dossiers(code, node_id, receiving_unit, competent_unit, holder_unit, procedure_code, status, state,
+                channel, submitted_at_ms, received_at_ms, due_at_ms, finished_at_ms, returned_at_ms, flags, applicant_ref, last_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(code) DO UPDATE SET node_id = excluded.node_id, receiving_unit = excluded.receiving_unit,
+                competent_unit = excluded.competent_unit, holder_unit = excluded.holder_unit, procedure_code = excluded.procedure_code,
+                status = excluded.status, state = excluded.state, channel = excluded.channel, submitted_at_ms = excluded.submitted_at_ms,
+                received_at_ms = excluded.received_at_ms, due_at_ms = excluded.due_at_ms, finished_at_ms = excluded.finished_at_ms,
+                returned_at_ms = excluded.returned_at_ms, flags = excluded.flags, applicant_ref = excluded.applicant_ref,
+                last_seq = excluded.last_seq
+            """)
+        for row in rows.values {
+            let flags = JSONValue.object(row.flags.mapValues(JSONValue.bool)).canonicalText
+            try upsert.execute(arguments: [
+                row.code, row.node, row.receivingUnit, row.competentUnit, row.holderUnit, row.procedureCode, row.status, row.state,
+                row.channel, row.submittedAtMs, row.receivedAtMs, row.dueAtMs, row.finishedAtMs, row.returnedAtMs, flags,
+                row.applicantRef, row.lastSeq,
+            ])
+        }
+    }
+
+    static func dossier(from row: Row) -> NationalDossier {
+        var dossier = NationalDossier(code: row["code"], node: row["node_id"], lastSeq: row["last_seq"])
+        dossier.receivingUnit = row["receiving_unit"]
+        dossier.competentUnit = row["competent_unit"]
+        dossier.holderUnit = row["holder_unit"]
+        dossier.procedureCode = row["procedure_code"]
+        dossier.status = row["status"]
+        dossier.state = row["state"]
+        dossier.channel = row["channel"]
+        dossier.submittedAtMs = row["submitted_at_ms"]
+        dossier.receivedAtMs = row["received_at_ms"]
+        dossier.dueAtMs = row["due_at_ms"]
+        dossier.finishedAtMs = row["finished_at_ms"]
+        dossier.returnedAtMs = row["returned_at_ms"]
+        dossier.applicantRef = row["applicant_ref"]
+        let flags: String = row["flags"]
+        if case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(flags.utf8)) {
+            for (name, value) in members { if case .bool(let flag) = value { dossier.flags[name] = flag } }
+        }
+        return dossier
+    }
+
+    /// Lifts a quarantine after an operator has looked; the node resumes from its applied position.
+    public func release(_ nodeID: String) async throws -> Bool {
+        try await committer.write { db in
+            try db.execute(sql: "UPDATE nodes SET quarantined_reason = NULL, quarantined_at_ms = NULL WHERE node_id = ? AND quarantined_reason IS NOT NULL", arguments: [nodeID])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: - National queries
+
+    public func dossier(_ code: String) async throws -> NationalDossier? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM national_dossiers WHERE code = ?", arguments: [code]).map(Self.dossier(from:)) }
+    }
+
+    public func dossiers(_ filter: NationalFilter) async throws -> (items: [NationalDossier], nextCursor: String?) {
+        try await pool.read { db in
+            var clauses: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let node = filter.node { clauses.append("node_id = ?"); arguments.append(node) }
+            if let status = filter.status { clauses.append("status = ?"); arguments.append(status) }
+            if let procedure = filter.procedureCode { clauses.append("procedure_code = ?"); arguments.append(procedure) }
+            if let now = filter.overdueAtMs {
+                clauses.append("((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))")
+                arguments.append(now)
+            }
+            if let after = filter.after { clauses.append("code > ?"); arguments.append(after) }
+            let limit = max(1, min(filter.limit, 500))
+            let sql = "SELECT * FROM national_dossiers \(clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")) ORDER BY code LIMIT \(limit + 1)"
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            let items = rows.prefix(limit).map(Self.dossier(from:))
+            return (items, rows.count > limit ? items.last?.code : nil)
+        }
+    }
+
+    /// Counts per node: dossiers, by status, overdue at `nowMs`.
+    public func summaries(nowMs: Int64) async throws -> [NodeSummary] {
+        try await pool.read { db in
+            var result: [NodeSummary] = []
+            for standing in try Row.fetchAll(db, sql: "SELECT * FROM nodes ORDER BY node_id").map(Self.standing(from:)) {
+                var byStatus: [Int: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM national_dossiers WHERE node_id = ? GROUP BY status", arguments: [standing.nodeID]) {
+                    byStatus[row["status"]] = row["n"]
+                }
+                let overdue = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM national_dossiers WHERE node_id = ? AND
+                    ((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))
+                    """, arguments: [standing.nodeID, nowMs]) ?? 0
+                result.append(NodeSummary(standing: standing, dossiers: byStatus.values.reduce(0, +), byStatus: byStatus, overdue: overdue))
+            }
+            return result
+        }
+    }
+}
