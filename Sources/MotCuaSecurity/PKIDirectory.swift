@@ -43,14 +43,13 @@ public struct PKIDirectory: Sendable {
     public func issue(_ identity: FederationIdentity, now: Date, validityDays: Int = 365) throws -> IssuedCertificate {
         let issued = try authority().issue(identity, now: now, validityDays: validityDays)
         try FileManager.default.createDirectory(atPath: file("issued"), withIntermediateDirectories: true)
-        // Key first, then certificate, each atomically: a server re-reading the pair never sees a
-        // certificate without its key.
-        let keyTemp = keyPath(for: identity) + ".new"
-        try write(issued.keyPEM(), to: keyTemp, secret: true)
-        try write(issued.certificatePEM(), to: certificatePath(for: identity) + ".new", secret: false)
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: keyPath(for: identity)), withItemAt: URL(fileURLWithPath: keyTemp))
-        _ = try FileManager.default.replaceItemAt(
-            URL(fileURLWithPath: certificatePath(for: identity)), withItemAt: URL(fileURLWithPath: certificatePath(for: identity) + ".new"))
+        // Key first, then certificate, each renamed into place atomically: a server re-reading the pair
+        // never sees a half-written file.
+        for (text, target, secret) in [(try issued.keyPEM(), keyPath(for: identity), true), (try issued.certificatePEM(), certificatePath(for: identity), false)] {
+            let temporary = target + ".new"
+            try write(text, to: temporary, secret: secret)
+            guard rename(temporary, target) == 0 else { throw PKIError.unreadable(target, "cannot replace it (errno \(errno))") }
+        }
         return issued
     }
 

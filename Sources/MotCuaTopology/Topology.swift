@@ -159,7 +159,12 @@ public struct NodeSpec: Codable, Sendable, Hashable {
         try rejectUnknownKeys(in: decoder, known: CodingKeys.self, what: "a node")
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
-        kind = try container.decode(NodeKind.self, forKey: .kind)
+        let kindName = try container.decode(String.self, forKey: .kind)
+        guard let kind = NodeKind(rawValue: kindName) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "unknown kind '\(kindName)'; use province or ministry")
+        }
+        self.kind = kind
         code = try container.decode(String.self, forKey: .code)
         name = try container.decode(String.self, forKey: .name)
         host = try container.decodeIfPresent(String.self, forKey: .host) ?? Self.defaultHost
@@ -388,7 +393,7 @@ extension Topology {
         case .valueNotFound(let type, let context):
             return (context.codingPath, "a value (\(type)) is required here")
         case .typeMismatch(let type, let context):
-            return (context.codingPath, "expected \(type): \(context.debugDescription)")
+            return (context.codingPath, "expected a value of type \(type) here")
         case .dataCorrupted(let context):
             var reason = context.debugDescription
             if let underlying = context.underlyingError { reason += " (\(underlying))" }

@@ -1,1 +1,0 @@
-// MotCuaTopology: topology files and validation.

@@ -1,0 +1,257 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import MotCuaCore
+import MotCuaHub
+import MotCuaProtocol
+import MotCuaSecurity
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+import Testing
+import X509
+
+/// A PKI in a temporary folder with the identities the tests need, and a running hub.
+final class LiveHub: Sendable {
+    let directory: String
+    let pki: PKIDirectory
+    let port: Int
+    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-hub-\(UUID().uuidString)").path
+        pki = PKIDirectory(path: directory + "/pki")
+        try pki.initialise(now: Date())
+        try pki.issue(.hub, now: Date())
+        try pki.issue(.node("p01"), now: Date())
+        try pki.issue(.node("p02"), now: Date())
+        try pki.issue(.operator("alice"), now: Date())
+        var logger = Logger(label: "hub-test")
+        logger.logLevel = .critical
+        let service = try HubService(configuration: HubConfiguration(dataDirectory: directory + "/hub", federationPort: 0, pki: pki), logger: logger)
+        let bound = AsyncStream<Int>.makeStream()
+        let app = try buildHubApplication(service: service, logger: logger) { port in
+            bound.continuation.yield(port ?? 0)
+        }
+        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        var iterator = bound.stream.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+    }
+
+    func stop() {
+        task.withLock { $0?.cancel() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    var url: String { "https://localhost:\(port)" }
+
+    /// A client presenting `identity`'s certificate (or none), trusting the federation CA.
+    func client(_ identity: FederationIdentity?, caPath: String? = nil) throws -> HTTPClient {
+        var tls: TLSConfiguration
+        if let identity {
+            tls = try FederationTLS.clientConfiguration(
+                certificatePath: pki.certificatePath(for: identity), keyPath: pki.keyPath(for: identity), caPath: caPath ?? pki.caCertificatePath)
+        } else {
+            tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(pki.caCertificatePath)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = .automatic
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Status and body of one request on a fresh client; throws when the connection is refused.
+    func call(_ identity: FederationIdentity?, _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, caPath: String? = nil) async throws -> (Int, JSONValue) {
+        let client = try client(identity, caPath: caPath)
+        do {
+            var request = HTTPClientRequest(url: url + path)
+            request.method = method
+            if let body {
+                request.headers.add(name: "content-type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: body.canonicalText))
+            }
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            return (Int(response.status.code), (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+}
+
+/// A batch of `count` sealed events continuing after `after` (seq, hash).
+func batch(node: String, count: Int, after: (Int64, String) = (0, EventChain.genesisHash), dossier: String = "000.01.01.H01-260302-0001") -> ReplicationBatch {
+    var events: [Event] = []
+    var prev = after.1
+    var hlc: Int64 = 0
+    for offset in 1...count {
+        let seq = after.0 + Int64(offset)
+        let kind: EventKind = seq == 1 ? .submitted : .assigned
+        let draft = EventDraft(
+            dossierCode: dossier, kind: kind, actor: "applicant", at: Date(timeIntervalSince1970: 1_772_420_000 + Double(seq)),
+            payload: .object([
+                "status": .int(seq == 1 ? 1 : 4), "procedureCode": .string("1.004873"), "receivingUnit": .string("P01.D01.C01"),
+                "competentUnit": .string("P01.D01.C01"), "channel": .string("online"),
+            ]))
+        let event = EventChain.seal(draft, seq: seq, prevHash: prev, lastHLC: hlc)
+        events.append(event)
+        prev = event.hash
+        hlc = event.hlc
+    }
+    return ReplicationBatch(nodeID: node, firstSeq: after.0 + 1, prevHash: after.1, events: events)
+}
+
+@Suite("Federation links over mutual TLS")
+struct FederationTLSTests {
+    @Test func certifiedPartiesAreServedAndAuthorisedPerEndpoint() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        let (whoStatus, who) = try await hub.call(.node("p01"), .GET, "/v1/whoami")
+        #expect(whoStatus == 200)
+        #expect(who["identity"] == .string("urn:motcua:node:p01"))
+
+        let shipped = batch(node: "p01", count: 3)
+        let (status, reply) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(shipped))
+        #expect(status == 200)
+        #expect(reply["result"] == .string("applied"))
+        #expect(reply["appliedSeq"] == .int(3))
+
+        // Resending is harmless; a gap names the expected seq.
+        let (_, duplicate) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(shipped))
+        #expect(duplicate["result"] == .string("duplicate"))
+        let ahead = batch(node: "p01", count: 2, after: (10, String(repeating: "a", count: 64)))
+        let (_, gap) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(ahead))
+        #expect(gap["result"] == .string("gap"))
+        #expect(gap["expectedSeq"] == .int(4))
+
+        // A node writing another node's log, a node reading the national API, an operator shipping a log.
+        let (forged, _) = try await hub.call(.node("p02"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p01", count: 1)))
+        #expect(forged == 403)
+        #expect(try await hub.call(.node("p01"), .GET, "/v1/national/status").0 == 403)
+        #expect(try await hub.call(.operator("alice"), .POST, "/v1/replication/batches", body: try JSONValue.from(shipped)).0 == 403)
+
+        let (nationalStatus, national) = try await hub.call(.operator("alice"), .GET, "/v1/national/status")
+        #expect(nationalStatus == 200)
+        guard case .array(let nodes)? = national["nodes"] else { Issue.record("no nodes"); return }
+        let p01 = nodes.first { $0["id"] == .string("p01") }
+        #expect(p01?["appliedSeq"] == .int(3))
+        #expect(p01?["dossiers"] == .int(1))
+        let (_, dossier) = try await hub.call(.operator("alice"), .GET, "/v1/national/dossiers/000.01.01.H01-260302-0001")
+        #expect(dossier["node"] == .string("p01"))
+        #expect(dossier["status"] == .int(4))
+        #expect(dossier["procedureCode"] == .string("1.004873"))
+    }
+
+    @Test func aBrokenChainQuarantinesTheNodeUntilReleased() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        var tampered = batch(node: "p01", count: 3)
+        tampered.events[1].payload = tampered.events[1].payload.replacingOccurrences(of: "4", with: "5")
+        let (_, reply) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(tampered))
+        #expect(reply["result"] == .string("chain-broken"))
+        let (_, again) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p01", count: 3)))
+        #expect(again["result"] == .string("quarantined"))
+        let (_, nodes) = try await hub.call(.operator("alice"), .GET, "/v1/national/nodes")
+        if case .array(let list)? = nodes["items"] { #expect(list.first?["quarantined"] != .null) }
+        #expect(try await hub.call(.operator("alice"), .POST, "/v1/national/nodes/p01/release").0 == 200)
+        let (_, after) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p01", count: 3)))
+        #expect(after["result"] == .string("applied"))
+    }
+
+    @Test func uncertifiedConnectionsAreRefused() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        // No client certificate.
+        await #expect(throws: (any Error).self) { _ = try await hub.call(nil, .GET, "/v1/whoami") }
+        // A certificate from another CA (the client trusts the hub, the hub does not trust the client).
+        let otherPKI = PKIDirectory(path: hub.directory + "/other")
+        try otherPKI.initialise(now: Date())
+        try otherPKI.issue(.operator("mallory"), now: Date())
+        let foreign = try FederationTLS.clientConfiguration(
+            certificatePath: otherPKI.certificatePath(for: .operator("mallory")), keyPath: otherPKI.keyPath(for: .operator("mallory")),
+            caPath: hub.pki.caCertificatePath)
+        let foreignClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: foreign))
+        await #expect(throws: (any Error).self) {
+            _ = try await foreignClient.execute(HTTPClientRequest(url: hub.url + "/v1/whoami"), timeout: .seconds(5))
+        }
+        try await foreignClient.shutdown()
+        // An expired certificate from the right CA.
+        try hub.pki.issue(.operator("expired"), now: Date().addingTimeInterval(-3 * 86_400), validityDays: 1)
+        await #expect(throws: (any Error).self) { _ = try await hub.call(.operator("expired"), .GET, "/v1/whoami") }
+        // Plain HTTP on the TLS port.
+        let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+        await #expect(throws: (any Error).self) {
+            _ = try await plain.execute(HTTPClientRequest(url: "http://localhost:\(hub.port)/healthz"), timeout: .seconds(5))
+        }
+        try await plain.shutdown()
+    }
+
+    @Test func revocationTakesEffectWithoutARestart() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        #expect(try await hub.call(.node("p02"), .GET, "/v1/whoami").0 == 200)
+        _ = try hub.pki.revoke(identity: .node("p02"), reason: "key compromised", now: Date())
+        try await Task.sleep(for: .milliseconds(1_200))  // the server re-reads the list at most once a second
+        await #expect(throws: (any Error).self) { _ = try await hub.call(.node("p02"), .GET, "/v1/whoami") }
+        // A new certificate from the same CA for the same node works at once (rotation without downtime).
+        try hub.pki.issue(.node("p02"), now: Date())
+        #expect(try await hub.call(.node("p02"), .GET, "/v1/whoami").0 == 200)
+    }
+
+    /// Independent clients from Debian's packages: nghttp speaks HTTP/2 with a client certificate, and
+    /// openssl s_client shows TLS 1.3 and is refused without one.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func independentClients() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        let alice = FederationIdentity.operator("alice")
+        let nghttp = try run("/usr/bin/nghttp", [
+            "-v", "--cert", hub.pki.certificatePath(for: alice), "--key", hub.pki.keyPath(for: alice),
+            "https://localhost:\(hub.port)/v1/whoami",
+        ])
+        #expect(nghttp.output.contains("urn:motcua:operator:alice"))
+        #expect(nghttp.output.contains("h2"))
+        let withCert = try run("/usr/bin/openssl", [
+            "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath,
+            "-cert", hub.pki.certificatePath(for: alice), "-key", hub.pki.keyPath(for: alice), "-brief",
+        ], input: "")
+        #expect(withCert.output.contains("TLSv1.3"))
+        let withoutCert = try run("/usr/bin/openssl", [
+            "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath, "-brief",
+        ], input: "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        // TLS 1.3 finishes the client's side of the handshake before the server has checked the client, so
+        // the refusal shows as the server's alert or a closed connection, and never as an answer.
+        #expect(!withoutCert.output.contains("\"status\":\"ok\""), "the hub answered without a client certificate")
+        #expect(!withoutCert.output.contains("HTTP/1.1 200"), "the hub answered without a client certificate")
+    }
+}
+
+struct ProcessOutput {
+    var status: Int32
+    var output: String
+}
+
+/// Runs a command with a 20 s limit, returning its exit status and combined output.
+func run(_ path: String, _ arguments: [String], input: String? = nil) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let stdin = Pipe()
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try? stdin.fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(20)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return ProcessOutput(status: process.terminationStatus, output: output)
+}
