@@ -47,7 +47,7 @@ struct PeerIdentityMiddleware: RouterMiddleware {
 /// Builds the hub's mutual-TLS HTTP/2 application (HTTP/1.1 is also spoken over the same TLS for
 /// clients that do not negotiate h2; plain HTTP is never accepted).
 public func buildHubApplication(
-    service: HubService, logger: Logger, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+    service: HubService, logger: Logger, port: Int? = nil, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router(context: FederationRequestContext.self)
     router.middlewares.add(FederationProblemMiddleware())
@@ -68,7 +68,7 @@ public func buildHubApplication(
     return Application(
         router: router,
         server: try .http2Upgrade(tlsChannelConfiguration: tls),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.federationPort), serverName: "motcua-hub"),
+        configuration: .init(address: .hostname(configuration.host, port: port ?? configuration.federationPort), serverName: "motcua-hub"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
         logger: logger)
 }

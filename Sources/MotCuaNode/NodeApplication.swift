@@ -29,6 +29,7 @@ public func buildNodeApplication(
         configuration: .init(
             address: .hostname(service.configuration.host, port: service.configuration.publicPort),
             serverName: "motcua-node/\(service.configuration.nodeID)"),
+        services: service.replication.map { [$0] } ?? [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
         logger: logger)
 }

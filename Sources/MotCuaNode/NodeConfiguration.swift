@@ -16,6 +16,11 @@ public struct NodeConfiguration: Sendable {
     public var passwordCost: UInt8
     /// Largest page of a list.
     public var pageLimit: Int
+    /// Where to ship the event log; nil for a standalone node.
+    public var replication: ReplicationConfiguration?
+    /// Key of the applicant pseudonym (HMAC-SHA256 of the ID number) that goes to the hub instead of the
+    /// number itself; federation-wide so the center can count one person once. Nil: a key of this node's own.
+    public var pseudonymKey: [UInt8]?
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", publicPort: Int = 8080, nodeID: String = "local",

@@ -18,6 +18,9 @@ public final class NodeService: Sendable {
     let loginThrottle = FailureThrottle(limit: 5, windowSeconds: 15 * 60)
     /// Wrong ID numbers per dossier code and per client address: guessing is slowed to a crawl.
     let lookupThrottle = FailureThrottle(limit: 10, windowSeconds: 60 * 60)
+    /// Ships the log to the hub when the node is part of a federation.
+    public let replication: ReplicationAgent?
+    let pseudonymKey: SymmetricKey
 
     struct Caches: Sendable {
         var procedures: [String: [Procedure]] = [:]
@@ -32,8 +35,21 @@ public final class NodeService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.now = now
-        database = try NodeDatabase(path: configuration.databasePath)
+        let database = try NodeDatabase(path: configuration.databasePath)
+        self.database = database
         caches = Mutex(Caches())
+        replication = configuration.replication.map {
+            ReplicationAgent(configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now)
+        }
+        if let key = configuration.pseudonymKey {
+            pseudonymKey = SymmetricKey(data: key)
+        } else if let stored = try await database.meta("pseudonym.key"), let bytes = hexBytes(stored) {
+            pseudonymKey = SymmetricKey(data: bytes)
+        } else {
+            let key = SymmetricKey(size: .bits256)
+            try await database.setMeta("pseudonym.key", key.withUnsafeBytes { hexString($0) })
+            pseudonymKey = key
+        }
         // A data folder belongs to one node for good: starting p02 on p01's file would mix two logs.
         if let owner = try await database.meta("node.id") {
             guard owner == configuration.nodeID else {
@@ -183,6 +199,11 @@ public final class NodeService: Sendable {
 
     static func tokenHash(_ token: String) -> String { hexString(SHA256.hash(data: Data(token.utf8))) }
 
+    /// The keyed pseudonym of an applicant that replaces the ID number in everything the hub sees.
+    func applicantReference(_ idNumber: String) -> String {
+        hexString(HMAC<SHA256>.authenticationCode(for: Data(idNumber.utf8), using: pseudonymKey))
+    }
+
     static func actor(_ officer: OfficerRecord) -> Actor {
         .officer(username: officer.username, roles: Set(officer.roles), units: officer.units)
     }
@@ -208,6 +229,7 @@ public final class NodeService: Sendable {
         let context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: actor)
         var submission = submission
         let (receiving, competent) = try DossierMachine.route(&submission, context: context)
+        submission.applicantRef = applicantReference(submission.applicant.idNumber)
         return try await database.submit(IntakePlan(submission: submission, receiving: receiving, competent: competent, context: context))
     }
 

@@ -15,6 +15,16 @@ public struct PKIDirectory: Sendable {
     public var caCertificatePath: String { file("ca.pem") }
     var caKeyPath: String { file("ca-key.pem") }
     public var revocationListPath: String { file("revoked.json") }
+    /// The federation-wide key of applicant pseudonyms (hex), shared by the nodes, never by the hub.
+    public var pseudonymKeyPath: String { file("pseudonym.key") }
+
+    /// Creates the pseudonym key if absent (32 random bytes, hex, 0600).
+    public func ensurePseudonymKey() throws {
+        guard !FileManager.default.fileExists(atPath: pseudonymKeyPath) else { return }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try write(bytes.map { String(format: "%02x", $0) }.joined(), to: pseudonymKeyPath, secret: true)
+    }
 
     public func certificatePath(for identity: FederationIdentity) -> String { file("issued/\(identity.fileStem).pem") }
     public func keyPath(for identity: FederationIdentity) -> String { file("issued/\(identity.fileStem)-key.pem") }
@@ -56,6 +66,15 @@ public struct PKIDirectory: Sendable {
     /// The certificate currently on disk for an identity.
     public func certificate(for identity: FederationIdentity) throws -> Certificate {
         try Certificate(pemEncoded: read(certificatePath(for: identity)))
+    }
+
+    /// Every certificate in `issued/`, by file name.
+    public func issuedCertificates() -> [Certificate] {
+        let folder = file("issued")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.sorted().filter { $0.hasSuffix(".pem") && !$0.hasSuffix("-key.pem") }.compactMap { name in
+            (try? read((folder as NSString).appendingPathComponent(name))).flatMap { try? Certificate(pemEncoded: $0) }
+        }
     }
 
     /// Adds a serial (or the current certificate of an identity) to the revocation list.

@@ -18,6 +18,8 @@ final class GroupCommitter: Sendable {
 
     private let writer: DatabasePool
     private let state = Mutex(State())
+    /// Signalled after every commit (the replication agent wakes on it).
+    let notifier = CommitNotifier()
     /// Most jobs in one transaction: bounds the latency of the first job of a large batch.
     let batchLimit: Int
 
@@ -75,6 +77,7 @@ final class GroupCommitter: Sendable {
                         return .commit
                     }
                 }
+                notifier.notify()
                 for (index, job) in batch.enumerated() { job.finish(outcomes.get(index)) }
             } catch {
                 // The commit itself failed: nothing of this batch is durable.

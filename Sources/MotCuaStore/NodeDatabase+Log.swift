@@ -57,6 +57,9 @@ extension NodeDatabase {
         }
     }
 
+    /// Wake-ups after each commit, for the replication agent.
+    public var commits: CommitNotifier { committer.notifier }
+
     /// The head of the log: last seq and hash.
     public func head() async throws -> (seq: Int64, hash: String) {
         try await pool.read { db in

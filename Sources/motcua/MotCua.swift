@@ -6,5 +6,5 @@ struct MotCua: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "motcua",
         abstract: "MotCua: the one-stop-shop federation for administrative procedures.",
-        subcommands: [NodeCommand.self, CtlCommand.self, CalendarCommand.self, IdCommand.self])
+        subcommands: [NodeCommand.self, HubCommand.self, CertsCommand.self, CtlCommand.self, CalendarCommand.self, IdCommand.self])
 }

@@ -4,24 +4,35 @@ import Hummingbird
 import Logging
 import MotCuaCore
 import MotCuaNode
+import MotCuaSecurity
+import MotCuaStore
+import MotCuaTopology
 
-/// `motcua node`: one province's (or ministry's) node, standalone.
+/// `motcua node`: one province's (or ministry's) node, standalone or in a federation.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node", abstract: "Run a node: the one-stop shop and portal back end of a province or ministry.")
 
-    @Option(help: "Folder for the node's SQLite database (created if absent).")
-    var dataDir: String
-    @Option(help: "Port of the public API.")
-    var publicPort: Int = 8080
+    @Option(help: "Folder for the node's SQLite database (created if absent). With --topology: from the topology.")
+    var dataDir: String?
+    @Option(help: "Port of the public API. With --topology: from the topology.")
+    var publicPort: Int?
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
     @Option(help: "This node's id in the federation.")
     var nodeId: String = "p01"
-    @Flag(help: "Load the sample catalogue, Hà Nội's units and demo officers (receiver, specialist, leader, admin).")
+    @Flag(help: "Load the sample catalogue, the units (Hà Nội, or the topology's) and demo officers (receiver, specialist, leader, admin).")
     var seedDemo = false
     @Option(help: "Password of the demo officers.")
     var demoPassword: String = "motcua-demo"
+    @Option(help: "A topology file: the node's port, data folder and units come from its entry for --node-id.")
+    var topology: String?
+    @Option(help: "State folder of a local federation (data folders, PKI).")
+    var stateDir: String = ".motcua"
+    @Option(help: "Hub URL to ship the event log to (mutual TLS), e.g. https://localhost:7443.")
+    var hubUrl: String?
+    @Option(help: "PKI folder with this node's certificate (default <state-dir>/pki).")
+    var pkiDir: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -29,17 +40,41 @@ struct NodeCommand: AsyncParsableCommand {
         var logger = Logger(label: "motcua.node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "node.id"] = "\(nodeId)"
-        let configuration = NodeConfiguration(
-            dataDirectory: dataDir, host: host, publicPort: publicPort, nodeID: nodeId, nodeName: "MotCua node \(nodeId)")
+        var units = SampleUnits.hanoi
+        var dataDirectory = dataDir
+        var port = publicPort ?? 8080
+        if let topology {
+            let loaded = try Topology.load(path: topology)
+            guard let spec = loaded.node(id: nodeId) else {
+                throw ValidationError("no node \(nodeId) in \(topology); known: \(loaded.nodes.map(\.id).joined(separator: ", "))")
+            }
+            units = loaded.units(for: spec)
+            dataDirectory = dataDir ?? spec.dataDirectory(stateDir: stateDir)
+            port = publicPort ?? spec.publicPort
+        }
+        guard let dataDirectory else { throw ValidationError("give --data-dir (or --topology)") }
+        let pki = PKIDirectory(path: pkiDir ?? (stateDir as NSString).appendingPathComponent("pki"))
+        var configuration = NodeConfiguration(
+            dataDirectory: dataDirectory, host: host, publicPort: port, nodeID: nodeId, nodeName: "MotCua node \(nodeId)")
+        if let hubUrl {
+            guard FileManager.default.fileExists(atPath: pki.certificatePath(for: .node(nodeId))) else {
+                throw ValidationError("no certificate for node \(nodeId) in \(pki.path): run `motcua certs issue --dir \(pki.path) --role node --id \(nodeId)`")
+            }
+            configuration.replication = ReplicationConfiguration(hubURL: hubUrl, nodeID: nodeId, pki: pki)
+        }
+        if let key = try? String(contentsOfFile: pki.pseudonymKeyPath, encoding: .utf8), let bytes = hexBytes(key.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            configuration.pseudonymKey = bytes
+        }
         let service = try await NodeService(configuration: configuration, logger: logger)
         if seedDemo {
-            try await service.seedDemo(units: SampleUnits.hanoi, password: demoPassword)
+            try await service.seedDemo(units: units, password: demoPassword)
         }
-        let url = "http://\(host):\(publicPort)"
+        let url = "http://\(host):\(port)"
         var banner = """
             MotCua node \(nodeId) listening on \(url)
               database    \(configuration.databasePath)
               procedures  \(service.catalogueSize)   units \(service.allUnits().count)
+              hub         \(hubUrl ?? "none (standalone)")
 
             """
         if seedDemo {

@@ -35,6 +35,8 @@ public struct DossierSubmission: Sendable {
     /// The competent unit the applicant chose (a commune, a district); optional when only one fits.
     public var unit: String?
     public var identityVerified: Bool
+    /// The applicant's keyed pseudonym (computed by the node), recorded in the event for the hub.
+    public var applicantRef: String?
 
     public init(
         procedureCode: String, channel: SubmissionChannel, applicant: Applicant, components: [ComponentUpload],
@@ -135,6 +137,7 @@ public enum DossierMachine {
             "flags": dossier.flags.json,
             "submittedAt": .string(VietnamTime.format(context.now)),
         ]
+        if let reference = submission.applicantRef { payload["applicantRef"] = .string(reference) }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
         let event = EventDraft(dossierCode: code, kind: kind, actor: context.actor.logName, at: context.now, payload: .object(payload))

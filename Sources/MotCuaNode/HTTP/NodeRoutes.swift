@@ -66,11 +66,14 @@ struct NodeRoutes {
 
     func ready() async throws -> Response {
         let head = try await service.database.head()
-        let procedures = service.procedures(ProcedureFilter(limit: 10_000)).items.count
-        return try json([
-            "status": JSONValue.string("ready"), "nodeId": .string(service.configuration.nodeID),
-            "logHead": .int(head.seq), "procedures": .int(Int64(procedures)), "units": .int(Int64(service.allUnits().count)),
-        ])
+        var answer: [String: JSONValue] = [
+            "status": .string("ready"), "nodeId": .string(service.configuration.nodeID),
+            "logHead": .int(head.seq), "procedures": .int(Int64(service.catalogueSize)), "units": .int(Int64(service.allUnits().count)),
+        ]
+        if let replication = service.replication?.status {
+            answer["replication"] = try JSONValue.from(replication)
+        }
+        return try json(answer)
     }
 
     struct OfficerBody: Decodable {

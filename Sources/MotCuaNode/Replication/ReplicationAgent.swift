@@ -1,0 +1,260 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaSecurity
+import MotCuaStore
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// Where a node ships its log, and with which certificate.
+public struct ReplicationConfiguration: Sendable {
+    public var hubURL: String
+    public var certificatePath: String
+    public var keyPath: String
+    public var caPath: String
+    public var limits: ReplicationLimits
+    public var requestTimeoutSeconds: Int64
+
+    public init(
+        hubURL: String, certificatePath: String, keyPath: String, caPath: String,
+        limits: ReplicationLimits = ReplicationLimits(), requestTimeoutSeconds: Int64 = 15
+    ) {
+        self.hubURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.caPath = caPath
+        self.limits = limits
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+    }
+
+    /// The node's certificate and the CA from a `motcua certs` directory.
+    public init(hubURL: String, nodeID: String, pki: PKIDirectory) {
+        self.init(
+            hubURL: hubURL, certificatePath: pki.certificatePath(for: .node(nodeID)), keyPath: pki.keyPath(for: .node(nodeID)),
+            caPath: pki.caCertificatePath)
+    }
+}
+
+/// What the agent reports to monitoring and to `/readyz`.
+public struct ReplicationStatus: Sendable, Codable {
+    public var hubURL: String
+    public var acknowledgedSeq: Int64
+    public var localHead: Int64
+    public var backlog: Int64
+    public var lagMs: Int64
+    public var phase: String
+    public var lastError: String?
+    public var alarm: String?
+}
+
+/// The node's replication shell: carries out what the pure `ReplicationSender` decides. It wakes on
+/// commits, sends at once when idle, batches under load, keeps one batch in flight, persists only the
+/// positions the hub acknowledged, and backs off with jitter while the hub is away. Nothing on the
+/// node's request path waits for it.
+public final class ReplicationAgent: Service, Sendable {
+    let configuration: ReplicationConfiguration
+    let database: NodeDatabase
+    let nodeID: String
+    let logger: Logger
+    let now: @Sendable () -> Date
+    private let snapshot: Mutex<ReplicationStatus>
+
+    static let acknowledgedSeqKey = "replication.acknowledged.seq"
+    static let acknowledgedHashKey = "replication.acknowledged.hash"
+
+    public init(configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.configuration = configuration
+        self.database = database
+        self.nodeID = nodeID
+        self.logger = logger
+        self.now = now
+        snapshot = Mutex(ReplicationStatus(
+            hubURL: configuration.hubURL, acknowledgedSeq: 0, localHead: 0, backlog: 0, lagMs: 0, phase: "starting"))
+    }
+
+    public var status: ReplicationStatus { snapshot.withLock { $0 } }
+
+    public func run() async throws {
+        let client = try makeClient()
+        defer { Task { try? await client.shutdown() } }
+        let wakeUps = database.commits.wakeUps()
+        let doorbell = Doorbell()
+        let listener = Task { for await _ in wakeUps { doorbell.ring() } }
+        defer { listener.cancel() }
+        var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
+        let acknowledgedSeq = Int64(try await database.meta(Self.acknowledgedSeqKey) ?? "0") ?? 0
+        let acknowledgedHash = try await database.meta(Self.acknowledgedHashKey) ?? EventChain.genesisHash
+        var pending = sender.start(acknowledged: (acknowledgedSeq, acknowledgedHash), localHead: try await database.head().seq, now: now())
+        var tickAt: Date?
+        var lastError: String?
+        var alarm: String?
+
+        try await withGracefulShutdownHandler {
+            while !Task.isCancelled {
+                while !pending.isEmpty {
+                    let action = pending.removeFirst()
+                    switch action {
+                    case .load(let afterSeq, let limit, _):
+                        do {
+                            let events = ReplicationSender.cut(try await database.events(after: afterSeq, limit: limit), limits: configuration.limits)
+                            pending += sender.loaded(events: events, now: now())
+                        } catch {
+                            lastError = "reading the log: \(error)"
+                            pending += sender.failed(now: now())
+                        }
+                    case .send(let batch):
+                        switch await send(batch, client: client) {
+                        case .success(let reply):
+                            lastError = nil
+                            pending += sender.replied(reply, now: now())
+                        case .failure(.refused(let reason)):
+                            lastError = reason
+                            pending += sender.refused(reason: reason, now: now())
+                        case .failure(.unavailable(let reason)):
+                            lastError = reason
+                            pending += sender.failed(now: now())
+                        }
+                    case .persistAcknowledged(let seq, let hash):
+                        try await database.setMeta(Self.acknowledgedHashKey, hash)
+                        try await database.setMeta(Self.acknowledgedSeqKey, String(seq))
+                    case .scheduleTick(let at):
+                        tickAt = at
+                    case .raiseAlarm(let message):
+                        alarm = message
+                        logger.critical("replication alarm", metadata: ["node.id": "\(nodeID)", "reason": "\(message)"])
+                    }
+                }
+                publish(sender, lastError: lastError, alarm: alarm)
+                // Wait for a commit or the timer, whichever comes first.
+                let timeout = max(0.001, min(5, (tickAt ?? now().addingTimeInterval(5)).timeIntervalSince(now())))
+                let woken = await doorbell.wait(timeout: .milliseconds(Int64(timeout * 1000)))
+                if Task.isCancelled { break }
+                let head = (try? await database.head().seq) ?? sender.localHead
+                if woken {
+                    pending += sender.committed(localHead: head, now: now())
+                } else {
+                    tickAt = nil
+                    pending += sender.committed(localHead: head, now: now())
+                    pending += sender.tick(now: now())
+                }
+            }
+        } onGracefulShutdown: {
+            // Cancellation of the service's task ends the loop; acknowledged positions are already stored.
+        }
+    }
+
+    enum SendFailure: Error {
+        case refused(String)
+        case unavailable(String)
+    }
+
+    func send(_ batch: ReplicationBatch, client: HTTPClient) async -> Result<ReplicationReply, SendFailure> {
+        do {
+            var request = HTTPClientRequest(url: configuration.hubURL + "/v1/replication/batches")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(batch)))
+            let response = try await client.execute(request, timeout: .seconds(configuration.requestTimeoutSeconds))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let data = Data(body.readableBytesView)
+            switch response.status.code {
+            case 200..<300:
+                return .success(try JSONDecoder().decode(ReplicationReply.self, from: data))
+            case 400..<500:
+                return .failure(.refused("hub refused the batch (HTTP \(response.status.code)): \(String(decoding: data.prefix(300), as: UTF8.self))"))
+            default:
+                return .failure(.unavailable("hub answered HTTP \(response.status.code)"))
+            }
+        } catch {
+            return .failure(.unavailable("hub unreachable: \(error)"))
+        }
+    }
+
+    func makeClient() throws -> HTTPClient {
+        let tls = try FederationTLS.clientConfiguration(
+            certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath)
+        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+        clientConfiguration.httpVersion = .automatic
+        clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(configuration.requestTimeoutSeconds))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    }
+
+    func publish(_ sender: ReplicationSender, lastError: String?, alarm: String?) {
+        let nowDate = now()
+        snapshot.withLock { status in
+            status.acknowledgedSeq = sender.acknowledgedSeq
+            status.localHead = sender.localHead
+            status.backlog = sender.backlog
+            status.lagMs = sender.lagMs(now: nowDate)
+            status.phase = "\(sender.phase)".components(separatedBy: "(").first ?? "\(sender.phase)"
+            status.lastError = lastError
+            status.alarm = alarm
+        }
+    }
+}
+
+/// A wake-up that a waiter can sleep on with a time-out: rung by commits, answered by the timer otherwise.
+final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: CheckedContinuation<Bool, Never>?
+        /// Which wait the current waiter belongs to, so a late timer of an earlier wait cannot end it.
+        var generation = 0
+    }
+
+    private let state = Mutex(State())
+
+    func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: true)
+    }
+
+    /// True when rung (now or earlier, since the last wait), false after `timeout` or on cancellation.
+    func wait(timeout: Duration) async -> Bool {
+        if state.withLock({ state in defer { state.rung = false }; return state.rung }) { return true }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let generation = state.withLock { state -> Int? in
+                    if state.rung {
+                        state.rung = false
+                        return nil
+                    }
+                    state.generation += 1
+                    state.waiter = continuation
+                    return state.generation
+                }
+                guard let generation else {
+                    continuation.resume(returning: true)
+                    return
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.expire(generation: generation)
+                }
+            }
+        } onCancel: {
+            self.expire(generation: nil)
+        }
+    }
+
+    private func expire(generation: Int?) {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard generation == nil || generation == state.generation else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: false)
+    }
+}
