@@ -7,7 +7,7 @@ import NIOHTTP1
 struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Client of a node's API: log in, submit, act, list, verify.",
-        subcommands: [Login.self, Procedures.self, Submit.self, Act.self, Show.self, Queue.self, Events.self, Verify.self])
+        subcommands: [Login.self, Procedures.self, Submit.self, Act.self, Show.self, Queue.self, Events.self, Verify.self, NationalCommand.self])
 }
 
 /// Where the node is and who is asking; shared by every `ctl` subcommand.

@@ -6,5 +6,8 @@ struct MotCua: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "motcua",
         abstract: "MotCua: the one-stop-shop federation for administrative procedures.",
-        subcommands: [NodeCommand.self, HubCommand.self, CertsCommand.self, CtlCommand.self, CalendarCommand.self, IdCommand.self])
+        subcommands: [
+            UpCommand.self, StatusCommand.self, DownCommand.self, NodeCommand.self, HubCommand.self, CertsCommand.self,
+            CtlCommand.self, DemoCommand.self, CalendarCommand.self, IdCommand.self,
+        ])
 }

@@ -1,0 +1,117 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import MotCuaCore
+import NIOCore
+import NIOHTTP1
+
+/// `motcua ctl national`: the hub's national API with the operator certificate of the state folder.
+struct NationalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "national", abstract: "Nationwide status and dossiers from the hub (mutual TLS, operator certificate).",
+        subcommands: [Status.self, Dossier.self, Dossiers.self, Release.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "State folder holding pki/ and processes.json.") var stateDir: String = ".motcua"
+        @Option(help: "Hub URL (default: from the state folder, else https://localhost:7444).") var hubUrl: String?
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func call(_ method: HTTPMethod, _ path: String) async throws -> JSONValue {
+            let base = hubUrl ?? (try? FederationState.load(stateDir: stateDir))?.hub?.publicURL ?? "https://localhost:7444"
+            let client = try LocalFederation.operatorClient(stateDir: stateDir)
+            do {
+                var request = HTTPClientRequest(url: base + path)
+                request.method = method
+                let response = try await client.execute(request, timeout: .seconds(15))
+                let body = try await response.body.collect(upTo: 32 << 20)
+                try await client.shutdown()
+                let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
+                guard response.status == .ok else { throw APIClient.Failure(status: Int(response.status.code), body: value) }
+                return value
+            } catch let failure as APIClient.Failure {
+                throw failure
+            } catch {
+                try? await client.shutdown()
+                throw CommandFailure("cannot reach the hub at \(base): \(error)")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Per node: applied position, lag, dossiers by status, overdue.")
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let answer = try await options.call(.GET, "/v1/national/status")
+            if options.json { print(answer.canonicalText); return }
+            var table = TextTable(headers: ["node", "applied seq", "lag ms", "last contact", "dossiers", "overdue", "by status", "quarantined"])
+            if case .array(let nodes)? = answer["nodes"] {
+                for node in nodes {
+                    let byStatus: String
+                    if case .object(let counts)? = node["byStatus"] {
+                        byStatus = counts.keys.sorted { Int($0) ?? 0 < Int($1) ?? 0 }.map { "\($0):\(counts[$0]!.canonicalText)" }.joined(separator: " ")
+                    } else { byStatus = "" }
+                    table.add([node.text("id"), node.text("appliedSeq"), node.text("lagMs"), node.text("lastContactAt"),
+                               node.text("dossiers"), node.text("overdue"), byStatus, node.text("quarantined")])
+                }
+            }
+            print(table.render())
+            if let totals = answer["totals"] { print("\ntotal \(totals.text("dossiers")) dossiers, \(totals.text("overdue")) overdue, at \(answer.text("at"))") }
+        }
+    }
+
+    struct Dossier: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Where one dossier is, nationwide.")
+        @OptionGroup var options: Options
+        @Argument(help: "Dossier code.") var code: String
+
+        func run() async throws {
+            let answer = try await options.call(.GET, "/v1/national/dossiers/\(queryEscape(code))")
+            if options.json { print(answer.canonicalText); return }
+            for key in ["code", "node", "status", "statusName", "state", "procedureCode", "channel", "receivingUnit", "competentUnit", "unit",
+                        "submittedAt", "receivedAt", "dueAt", "finishedAt", "returnedAt", "overdue", "lastSeq"] where !answer.text(key).isEmpty {
+                print("\(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(answer.text(key))")
+            }
+        }
+    }
+
+    struct Dossiers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Search the national index.")
+        @OptionGroup var options: Options
+        @Option(help: "Node id.") var node: String?
+        @Option(help: "National status 1-10.") var status: Int?
+        @Option(help: "Procedure code.") var procedure: String?
+        @Flag(help: "Only overdue dossiers.") var overdue = false
+        @Option(help: "Page size.") var limit: Int = 50
+        @Option(help: "Cursor from the previous page.") var cursor: String?
+
+        func run() async throws {
+            var parameters = ["limit=\(limit)"]
+            if let node { parameters.append("node=\(queryEscape(node))") }
+            if let status { parameters.append("status=\(status)") }
+            if let procedure { parameters.append("procedure=\(queryEscape(procedure))") }
+            if overdue { parameters.append("overdue=true") }
+            if let cursor { parameters.append("cursor=\(queryEscape(cursor))") }
+            let answer = try await options.call(.GET, "/v1/national/dossiers?" + parameters.joined(separator: "&"))
+            if options.json { print(answer.canonicalText); return }
+            var table = TextTable(headers: ["code", "node", "status", "procedure", "unit", "due", "overdue"])
+            for item in answer.items {
+                table.add([item.text("code"), item.text("node"), "\(item.text("status")) \(item.text("statusName"))", item.text("procedureCode"),
+                           item.text("unit"), item.text("dueAt"), item.text("overdue") == "yes" ? "OVERDUE" : ""])
+            }
+            print(table.render())
+            if !answer.text("nextCursor").isEmpty { print("next page: --cursor \(answer.text("nextCursor"))") }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Release a quarantined node after investigation.")
+        @OptionGroup var options: Options
+        @Argument(help: "Node id.") var node: String
+
+        func run() async throws {
+            let answer = try await options.call(.POST, "/v1/national/nodes/\(queryEscape(node))/release")
+            print(options.json ? answer.canonicalText : "node \(node) released")
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import MotCuaCore
+import MotCuaSecurity
+import MotCuaTopology
+import UnixSignals
+
+/// `motcua up`: a whole local federation (hub and nodes as child processes) from a topology.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Start a local federation: the hub and every node of a topology, with certificates made for you.")
+
+    @Argument(help: "Topology file.") var topology: String = "topology/dev.yaml"
+    @Option(help: "State folder: PKI, data, logs, process list.") var stateDir: String = ".motcua"
+    @Flag(help: "Drive realistic activity at every node (online and counter filings, processing, some late dossiers).") var demo = false
+    @Flag(help: "Return once everything is ready; stop later with `motcua down`.") var detach = false
+    @Option(help: "Password of every node's demo officers.") var demoPassword: String = "motcua-demo"
+    @Option(help: "Seconds to wait for everything to be ready.") var timeout: Double = 120
+
+    func run() async throws {
+        let started = Date()
+        let loaded = try Topology.load(path: topology)
+        if let state = try? FederationState.load(stateDir: stateDir), state.processes.contains(where: { LocalFederation.isAlive($0.pid) }) {
+            throw CommandFailure("a federation from \(stateDir) is still running; `motcua down --state-dir \(stateDir)` first, or `motcua status`")
+        }
+        let logs = (stateDir as NSString).appendingPathComponent("logs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let pki = PKIDirectory(path: (stateDir as NSString).appendingPathComponent("pki"))
+        print("▸ \(loaded.name): hub + \(loaded.nodes.count) nodes; certificates in \(pki.path)")
+        try LocalFederation.preparePKI(pki, topology: loaded)
+
+        let hubURL = "https://localhost:\(loaded.hub.federationPort)"
+        var processes: [FederationProcess] = []
+        let hubLog = (logs as NSString).appendingPathComponent("hub.log")
+        let hubPID = try LocalFederation.spawn([
+            "hub", "--data-dir", loaded.hub.dataDirectory(stateDir: stateDir), "--host", loaded.hub.host,
+            "--federation-port", String(loaded.hub.federationPort), "--national-port", String(loaded.hub.nationalPort),
+            "--pki-dir", pki.path, "--log-level", "warning",
+        ], log: hubLog)
+        processes.append(FederationProcess(
+            id: loaded.hub.id, role: "hub", name: "Hub", pid: hubPID, publicURL: "https://localhost:\(loaded.hub.nationalPort)",
+            federationURL: hubURL, log: hubLog))
+        for node in loaded.nodes {
+            let log = (logs as NSString).appendingPathComponent("\(node.id).log")
+            let pid = try LocalFederation.spawn([
+                "node", "--topology", topology, "--node-id", node.id, "--state-dir", stateDir, "--seed-demo",
+                "--demo-password", demoPassword, "--hub-url", hubURL, "--host", node.host, "--log-level", "warning",
+            ], log: log)
+            processes.append(FederationProcess(
+                id: node.id, role: node.kind.rawValue, name: node.name, pid: pid, publicURL: "http://\(node.host):\(node.publicPort)",
+                federationURL: hubURL, log: log))
+        }
+        var state = FederationState(topology: topology, startedAt: VietnamTime.format(started), processes: processes)
+        try state.save(stateDir: stateDir)
+
+        do {
+            try await waitUntilReady(processes, started: started)
+        } catch {
+            LocalFederation.stop(processes)
+            throw error
+        }
+        if demo {
+            let log = (logs as NSString).appendingPathComponent("demo.log")
+            let pid = try LocalFederation.spawn(["demo", "--state-dir", stateDir, "--password", demoPassword], log: log)
+            state.processes.append(FederationProcess(id: "demo", role: "demo", name: "Demo traffic", pid: pid, log: log))
+            try state.save(stateDir: stateDir)
+        }
+        printTable(state, loaded: loaded, ready: Date().timeIntervalSince(started))
+        if detach {
+            print("\nDetached. `motcua status --state-dir \(stateDir)` shows it; `motcua down --state-dir \(stateDir)` stops it.")
+            return
+        }
+        print("\nCtrl-C stops everything.")
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        var monitor = signals.makeAsyncIterator()
+        _ = await monitor.next()
+        print("\n▸ stopping \(state.processes.count) processes…")
+        LocalFederation.stop(state.processes.reversed())
+        try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
+        print("stopped.")
+    }
+
+    func waitUntilReady(_ processes: [FederationProcess], started: Date) async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let hubClient = try LocalFederation.operatorClient(stateDir: stateDir)
+        defer {
+            Task {
+                try? await client.shutdown()
+                try? await hubClient.shutdown()
+            }
+        }
+        var pending = processes
+        let deadline = started.addingTimeInterval(timeout)
+        while !pending.isEmpty {
+            var still: [FederationProcess] = []
+            for process in pending {
+                guard LocalFederation.isAlive(process.pid) else {
+                    let tail = ((try? String(contentsOfFile: process.log, encoding: .utf8)) ?? "").suffix(1500)
+                    throw CommandFailure("\(process.id) exited while starting; its log \(process.log) ends with:\n\(tail)")
+                }
+                let ready: Bool
+                if process.role == "hub" {
+                    ready = await LocalFederation.getJSON(hubClient, process.federationURL! + "/healthz", timeout: 2) != nil
+                } else {
+                    ready = await LocalFederation.getJSON(client, process.publicURL! + "/readyz", timeout: 2)?["status"] == .string("ready")
+                }
+                if ready {
+                    print(String(format: "  ✓ %-8@ ready after %.1f s", process.id as NSString, Date().timeIntervalSince(started)))
+                } else {
+                    still.append(process)
+                }
+            }
+            pending = still
+            if pending.isEmpty { break }
+            guard Date() < deadline else {
+                throw CommandFailure("not ready after \(Int(timeout)) s: \(pending.map(\.id).joined(separator: ", ")); see \(stateDir)/logs")
+            }
+            try await Task.sleep(for: .milliseconds(150))
+        }
+    }
+
+    func printTable(_ state: FederationState, loaded: Topology, ready: TimeInterval) {
+        print(String(format: "\nAll %d processes ready in %.1f s.\n", state.processes.filter { $0.role != "demo" }.count, ready))
+        var table = TextTable(headers: ["id", "role", "name", "pid", "endpoint"])
+        for process in state.processes {
+            table.add([process.id, process.role, process.name, String(process.pid), process.publicURL ?? ""])
+        }
+        print(table.render())
+        print("""
+
+            Officers at every node: receiver, specialist, leader, admin (password \(demoPassword)),
+              e.g. motcua ctl --url \(state.processes.first { $0.role != "hub" }?.publicURL ?? "") queue --username receiver --password \(demoPassword)
+            National view (mTLS, operator certificate from \(stateDir)/pki):
+              motcua ctl national status --state-dir \(stateDir)
+            """)
+    }
+}
+
+/// `motcua status`: is each process of the local federation up, and how far is the hub with each node.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the processes of the local federation.")
+    @Option(help: "State folder.") var stateDir: String = ".motcua"
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() async throws {
+        let state = try FederationState.load(stateDir: stateDir)
+        let hubClient = try LocalFederation.operatorClient(stateDir: stateDir)
+        let national = await state.hub.flatMap { $0.federationURL }.asyncMap { await LocalFederation.getJSON(hubClient, $0 + "/v1/national/status") } ?? nil
+        try? await hubClient.shutdown()
+        var standing: [String: JSONValue] = [:]
+        if case .array(let nodes)? = national?["nodes"] {
+            for node in nodes { if let id = node["id"]?.stringValue { standing[id] = node } }
+        }
+        var rows: [JSONValue] = []
+        var table = TextTable(headers: ["id", "role", "pid", "up", "public URL", "applied seq", "lag ms"])
+        for process in state.processes {
+            let up = LocalFederation.isAlive(process.pid)
+            let node = standing[process.id]
+            rows.append(.object([
+                "id": .string(process.id), "role": .string(process.role), "pid": .int(Int64(process.pid)), "up": .bool(up),
+                "publicURL": process.publicURL.map(JSONValue.string) ?? .null,
+                "federationURL": process.federationURL.map(JSONValue.string) ?? .null,
+                "appliedSeq": node?["appliedSeq"] ?? .null, "lagMs": node?["lagMs"] ?? .null,
+            ]))
+            table.add([
+                process.id, process.role, String(process.pid), up ? "up" : "DOWN", process.publicURL ?? "",
+                node.map { $0.text("appliedSeq") } ?? "", node.map { $0.text("lagMs") } ?? "",
+            ])
+        }
+        print(json ? JSONValue.object(["topology": .string(state.topology), "processes": .array(rows)]).canonicalText : table.render())
+    }
+}
+
+/// `motcua down`: stops a detached local federation.
+struct DownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop the local federation started with `motcua up --detach`.")
+    @Option(help: "State folder.") var stateDir: String = ".motcua"
+
+    func run() throws {
+        let state = try FederationState.load(stateDir: stateDir)
+        let running = state.processes.filter { LocalFederation.isAlive($0.pid) }
+        LocalFederation.stop(running.reversed())
+        try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
+        print("stopped \(running.count) process(es).")
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}
