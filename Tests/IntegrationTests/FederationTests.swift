@@ -1,0 +1,314 @@
+import AsyncHTTPClient
+import Foundation
+import MotCuaCore
+import MotCuaSecurity
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Testing
+
+/// A local federation started with `motcua up --detach` from a topology on free loopback ports.
+final class LocalFederationHarness: @unchecked Sendable {
+    let stateDir: String
+    let topologyPath: String
+    let hubFederationPort: Int
+    let hubNationalPort: Int
+    let nodePorts: [String: Int]
+    let operatorClient: HTTPClient
+
+    init() async throws {
+        stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-fed-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        hubFederationPort = try freePort()
+        hubNationalPort = try freePort()
+        nodePorts = ["p01": try freePort(), "p79": try freePort(), "m-bca": try freePort()]
+        topologyPath = stateDir + "/topology.yaml"
+        let yaml = """
+            name: integration
+            hub: {federationPort: \(hubFederationPort), nationalPort: \(hubNationalPort)}
+            nodes:
+              - {id: p01, kind: province, code: "01", name: Hà Nội, publicPort: \(nodePorts["p01"]!), units: {generator: hanoi}}
+              - {id: p79, kind: province, code: "79", name: Hồ Chí Minh, publicPort: \(nodePorts["p79"]!), units: {generator: province, districts: 0, communes: 3}}
+              - {id: m-bca, kind: ministry, code: BCA, name: Bộ Công an, publicPort: \(nodePorts["m-bca"]!), units: {generator: ministry}}
+            """
+        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+        let up = try runMotCua(["up", topologyPath, "--state-dir", stateDir, "--detach", "--timeout", "60"])
+        guard up.status == 0 else { throw CommandError("motcua up failed: \(up.output)") }
+        let pki = PKIDirectory(path: stateDir + "/pki")
+        let tls = try FederationTLS.clientConfiguration(
+            certificatePath: pki.certificatePath(for: .operator("local")), keyPath: pki.keyPath(for: .operator("local")), caPath: pki.caCertificatePath)
+        operatorClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+    }
+
+    func shutdown() async {
+        _ = try? runMotCua(["down", "--state-dir", stateDir])
+        try? await operatorClient.shutdown()
+        try? FileManager.default.removeItem(atPath: stateDir)
+    }
+
+    func nodeURL(_ id: String) -> String { "http://127.0.0.1:\(nodePorts[id]!)" }
+
+    /// The recorded processes (pids change when a test restarts one).
+    func processes() throws -> [JSONValue] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: stateDir + "/processes.json"))
+        guard case .array(let list)? = try JSONDecoder().decode(JSONValue.self, from: data)["processes"] else { return [] }
+        return list
+    }
+
+    func pid(_ id: String) throws -> Int32 {
+        guard case .int(let pid)? = try processes().first(where: { $0["id"] == .string(id) })?["pid"] else { throw CommandError("no pid for \(id)") }
+        return Int32(pid)
+    }
+
+    func national(_ path: String) async throws -> JSONValue {
+        let response = try await operatorClient.execute(HTTPClientRequest(url: "https://localhost:\(hubNationalPort)" + path), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 32 << 20)
+        return (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
+    }
+
+    /// Every dossier code the hub holds for a node.
+    func hubCodes(node: String) async throws -> Set<String> {
+        var codes = Set<String>()
+        var cursor: String?
+        repeat {
+            let page = try await national("/v1/national/dossiers?node=\(node)&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            if case .array(let items)? = page["items"] { for item in items { if let code = item["code"]?.stringValue { codes.insert(code) } } }
+            cursor = page["nextCursor"]?.stringValue
+        } while cursor != nil
+        return codes
+    }
+
+    func appliedSeq(node: String) async throws -> Int64? {
+        let status = try await national("/v1/national/status")
+        guard case .array(let nodes)? = status["nodes"], case .int(let seq)? = nodes.first(where: { $0["id"] == .string(node) })?["appliedSeq"] else { return nil }
+        return seq
+    }
+
+    /// Every dossier code a node holds, read through its admin's API.
+    func nodeCodes(_ id: String) async throws -> Set<String> {
+        let login = try await HTTP.call(.POST, nodeURL(id) + "/v1/auth/token", json: .object(["username": .string("admin"), "password": .string("motcua-demo")]))
+        let token = try #require(login.json["token"]?.stringValue)
+        var codes = Set<String>()
+        var cursor: String?
+        repeat {
+            let page = try await HTTP.call(.GET, nodeURL(id) + "/v1/dossiers?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
+            if case .array(let items)? = page.json["items"] { for item in items { if let code = item["code"]?.stringValue { codes.insert(code) } } }
+            cursor = page.json["nextCursor"]?.stringValue
+        } while cursor != nil
+        return codes
+    }
+
+    func logHead(_ id: String) async throws -> Int64 {
+        guard case .int(let head)? = try await HTTP.call(.GET, nodeURL(id) + "/readyz").json["logHead"] else { return -1 }
+        return head
+    }
+
+    /// Restarts one node exactly as `motcua up` started it, and records its new pid.
+    func restartNode(_ id: String) async throws {
+        let hubURL = "https://localhost:\(hubFederationPort)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
+        process.arguments = ["node", "--topology", topologyPath, "--node-id", id, "--state-dir", stateDir, "--seed-demo", "--hub-url", hubURL, "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try recordPID(id, process.processIdentifier)
+        try await waitFor(timeout: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz"))?.status == 200 }
+    }
+
+    func restartHub() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
+        process.arguments = [
+            "hub", "--data-dir", stateDir + "/hub", "--federation-port", String(hubFederationPort), "--national-port", String(hubNationalPort),
+            "--pki-dir", stateDir + "/pki", "--log-level", "warning",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try recordPID("hub", process.processIdentifier)
+        try await waitFor(timeout: 30) { (try? await self.national("/v1/national/nodes")) != nil }
+    }
+
+    func recordPID(_ id: String, _ pid: Int32) throws {
+        let path = stateDir + "/processes.json"
+        var state = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        guard case .object(var root) = state, case .array(var list)? = root["processes"] else { return }
+        for index in list.indices where list[index]["id"] == .string(id) {
+            if case .object(var entry) = list[index] {
+                entry["pid"] = .int(Int64(pid))
+                list[index] = .object(entry)
+            }
+        }
+        root["processes"] = .array(list)
+        state = .object(root)
+        try Data(state.canonicalText.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Submits `count` dossiers at a node from `workers` concurrent clients; returns the acknowledged codes.
+    func load(_ id: String, count: Int, workers: Int = 8, stopWhen: (@Sendable (Int) -> Bool)? = nil) async -> [String] {
+        let acknowledged = AcknowledgedCodes()
+        let url = nodeURL(id)
+        let unit = id == "p01" ? "P01.D01.C01" : "P79.C01"
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var index = worker
+                    while index < count {
+                        let answer = try? await HTTP.call(.POST, url + "/v1/dossiers", json: onlineSubmission(index + 10_000 * worker, unit: unit), timeout: .seconds(5))
+                        guard let answer, answer.status == 201, let code = answer.json["code"]?.stringValue else { return }
+                        let total = acknowledged.append(code)
+                        if stopWhen?(total) == true { return }
+                        index += workers
+                    }
+                }
+            }
+        }
+        return acknowledged.all
+    }
+}
+
+func runMotCua(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func waitFor(timeout: TimeInterval, _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw CommandError("condition not met within \(timeout) s")
+}
+
+@Suite("Federation (real processes over mutual TLS)", .serialized)
+struct FederationTests {
+    @Test func dossiersFromTwoProvincesAndAMinistryReachTheHubWithinTwoSeconds() async throws {
+        let federation = try await LocalFederationHarness()
+        var codes: [(node: String, code: String)] = []
+        let names = ["Trần Thị Bích", "Lê Văn Cường", "Phạm Minh Đức"]
+        let ids = ["001195012345", "079301000123", "046090000777"]
+        do {
+            for (index, node) in ["p01", "p79", "m-bca"].enumerated() {
+                let procedure = node == "m-bca" ? "1.001491" : "1.004873"
+                let described = try await HTTP.call(.GET, federation.nodeURL(node) + "/v1/procedures/\(procedure)")
+                var components: [JSONValue] = []
+                if case .array(let list)? = described.json["components"] {
+                    for component in list where component["mandatory"] == .bool(true) {
+                        components.append(.object(["code": component["code"]!, "fileName": .string("a.pdf"), "contentBase64": .string("YQ==")]))
+                    }
+                }
+                let unit = ["p01": "P01.D01.C01", "p79": "P79.C01", "m-bca": "M-BCA.C01"][node]!
+                let filed = try await HTTP.call(.POST, federation.nodeURL(node) + "/v1/dossiers", json: .object([
+                    "procedureCode": .string(procedure), "unit": .string(unit), "components": .array(components),
+                    "applicant": .object(["idNumber": .string(ids[index]), "fullName": .string(names[index])]),
+                ]))
+                #expect(filed.status == 201, "\(node): \(filed.json)")
+                codes.append((node, try #require(filed.json["code"]?.stringValue)))
+            }
+            let submitted = Date()
+            let filed = codes
+            try await waitFor(timeout: 2) {
+                for (node, code) in filed {
+                    let found = try await federation.national("/v1/national/dossiers/\(code)")
+                    guard found["node"] == .string(node) else { return false }
+                }
+                return true
+            }
+            let elapsed = Date().timeIntervalSince(submitted)
+            #expect(elapsed < 2, "visible at the hub after \(elapsed) s")
+
+            // Personal data stays home: the hub's file holds none of the names or ID numbers.
+            let hubFile = try Data(contentsOf: URL(fileURLWithPath: federation.stateDir + "/hub/hub.sqlite"))
+            let wal = (try? Data(contentsOf: URL(fileURLWithPath: federation.stateDir + "/hub/hub.sqlite-wal"))) ?? Data()
+            for secret in names + ids {
+                #expect(hubFile.range(of: Data(secret.utf8)) == nil && wal.range(of: Data(secret.utf8)) == nil, "\(secret) reached the hub")
+            }
+        } catch {
+            await federation.shutdown()
+            throw error
+        }
+        await federation.shutdown()
+    }
+
+    @Test func killNineANodeDuringLoadThenRestartIt() async throws {
+        let federation = try await LocalFederationHarness()
+        do {
+            let pid = try federation.pid("p79")
+            let acknowledged = await federation.load("p79", count: 3_000, stopWhen: { total in
+                if total == 300 { kill(pid, SIGKILL) }
+                return false
+            })
+            #expect(acknowledged.count >= 300)
+            try await federation.restartNode("p79")
+            let head = try await federation.logHead("p79")
+            try await waitFor(timeout: 20) { try await federation.appliedSeq(node: "p79") == head }
+            let atNode = try await federation.nodeCodes("p79")
+            let atHub = try await federation.hubCodes(node: "p79")
+            #expect(Set(acknowledged).isSubset(of: atNode), "the node lost acknowledged dossiers")
+            #expect(atHub == atNode, "hub and node differ: \(atHub.symmetricDifference(atNode).prefix(5))")
+        } catch {
+            await federation.shutdown()
+            throw error
+        }
+        await federation.shutdown()
+    }
+
+    @Test func killNineTheHubDuringLoadThenRestartIt() async throws {
+        let federation = try await LocalFederationHarness()
+        do {
+            let hubPID = try federation.pid("hub")
+            let acknowledged = await federation.load("p01", count: 2_000, stopWhen: { total in
+                if total == 300 { kill(hubPID, SIGKILL) }
+                return false
+            })
+            #expect(acknowledged.count == 2_000, "the node kept serving while the hub was gone")
+            try await federation.restartHub()
+            let head = try await federation.logHead("p01")
+            try await waitFor(timeout: 30) { try await federation.appliedSeq(node: "p01") == head }
+            let atHub = try await federation.hubCodes(node: "p01")
+            #expect(atHub == Set(acknowledged), "hub and node differ by \(atHub.symmetricDifference(Set(acknowledged)).count)")
+        } catch {
+            await federation.shutdown()
+            throw error
+        }
+        await federation.shutdown()
+    }
+
+    @Test func theHubAwayForThirtySecondsThenEverythingArrivesInOrder() async throws {
+        let federation = try await LocalFederationHarness()
+        do {
+            kill(try federation.pid("hub"), SIGTERM)
+            let started = Date()
+            var acknowledged: [String] = []
+            while Date().timeIntervalSince(started) < 30 {
+                acknowledged += await federation.load("p01", count: 40, workers: 4)
+                acknowledged += await federation.load("p79", count: 40, workers: 4)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            try await federation.restartHub()
+            for node in ["p01", "p79"] {
+                let head = try await federation.logHead(node)
+                try await waitFor(timeout: 30) { try await federation.appliedSeq(node: node) == head }
+            }
+            let atHub = try await federation.hubCodes(node: "p01").union(try await federation.hubCodes(node: "p79"))
+            #expect(Set(acknowledged).isSubset(of: atHub))
+            // In order: the hub's position for each node is its whole log, with no gap (the receiver accepts
+            // only seq = applied + 1, so reaching the head means every event arrived in order).
+            #expect(try await federation.appliedSeq(node: "p01") == (try await federation.logHead("p01")))
+        } catch {
+            await federation.shutdown()
+            throw error
+        }
+        await federation.shutdown()
+    }
+}
