@@ -92,6 +92,10 @@ struct HubRoutes {
             var node = Self.standingFields(summary.standing)
             node["dossiers"] = .int(Int64(summary.dossiers))
             node["overdue"] = .int(Int64(summary.overdue))
+            if let lag = service.lagPercentiles(of: summary.standing.nodeID) {
+                node["lagP50Ms"] = .int(lag.p50)
+                node["lagP99Ms"] = .int(lag.p99)
+            }
             node["byStatus"] = .object(Dictionary(uniqueKeysWithValues: summary.byStatus.map { (String($0.key), JSONValue.int(Int64($0.value))) }))
             nodes.append(.object(node))
         }

@@ -4,6 +4,7 @@ import MotCuaCore
 import MotCuaProtocol
 import MotCuaSecurity
 import MotCuaStore
+import Synchronization
 
 /// How the hub runs: its data, its listener, its certificates.
 public struct HubConfiguration: Sendable {
@@ -48,6 +49,8 @@ public final class HubService: Sendable {
     public let database: HubDatabase
     let logger: Logger
     let now: @Sendable () -> Date
+    /// Per node, the lag of the last 10,000 events applied (commit at the node → durable at the hub).
+    private let lags = Mutex<[String: LagWindow]>([:])
 
     public init(configuration: HubConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -67,11 +70,42 @@ public final class HubService: Sendable {
             logger.error("node quarantined: chain broken", metadata: ["node.id": "\(nodeID)", "repl.seq": "\(seq)", "reason": "\(reason)"])
         case .refuse(let reason):
             logger.warning("replication batch refused", metadata: ["node.id": "\(nodeID)", "reason": "\(reason)"])
-        case .apply(_, let seq, _):
+        case .apply(let events, let seq, _):
+            let appliedMs = nowMs
+            lags.withLock { table in
+                for event in events { table[nodeID, default: LagWindow()].record(max(0, appliedMs - event.timeMs)) }
+            }
             logger.debug("batch applied", metadata: ["node.id": "\(nodeID)", "repl.seq": "\(seq)"])
         case .reply:
             break
         }
         return decision
+    }
+
+    /// Lag percentiles (p50, p99) in ms over the recent events of a node; nil before any.
+    public func lagPercentiles(of nodeID: String) -> (p50: Int64, p99: Int64)? {
+        lags.withLock { $0[nodeID]?.percentiles() }
+    }
+}
+
+/// A ring of recent lag samples.
+struct LagWindow: Sendable {
+    private var samples: [Int64] = []
+    private var next = 0
+    static let capacity = 10_000
+
+    mutating func record(_ value: Int64) {
+        if samples.count < Self.capacity {
+            samples.append(value)
+        } else {
+            samples[next] = value
+            next = (next + 1) % Self.capacity
+        }
+    }
+
+    func percentiles() -> (p50: Int64, p99: Int64)? {
+        guard !samples.isEmpty else { return nil }
+        let sorted = samples.sorted()
+        return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
     }
 }

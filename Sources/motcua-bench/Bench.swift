@@ -22,6 +22,7 @@ struct Intake: AsyncParsableCommand {
     @Option(help: "Requests per second (open loop); omit for closed loop.") var rate: Double?
     @Option(help: "First applicant index (keeps ID numbers distinct across runs).") var start = 0
     @Option(help: "Stop after this many requests.") var maxRequests = 1_000_000
+    @Option(help: "Competent units to file at, comma-separated (default: Hà Nội's sample communes).") var units: String?
     @Flag(help: "Print one JSON line.") var json = false
 
     func run() async throws {
@@ -70,7 +71,7 @@ struct Intake: AsyncParsableCommand {
         var request = HTTPClientRequest(url: url + "/v1/dossiers")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: Self.body(index)))
+        request.body = .bytes(ByteBuffer(string: Self.body(index, units: unitList)))
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
@@ -86,10 +87,15 @@ struct Intake: AsyncParsableCommand {
         }
     }
 
-    /// A certificate-of-marital-status request at one of Hà Nội's sample communes, with two small files.
-    static func body(_ index: Int) -> String {
-        let communes = ["P01.D01.C01", "P01.D01.C02", "P01.D01.C03", "P01.D02.C01", "P01.D02.C02", "P01.D02.C03",
-                        "P01.D03.C01", "P01.D03.C02", "P01.D03.C03", "P01.D04.C01", "P01.D04.C02", "P01.D04.C03"]
+    var unitList: [String] {
+        units.map { $0.split(separator: ",").map(String.init) } ?? [
+            "P01.D01.C01", "P01.D01.C02", "P01.D01.C03", "P01.D02.C01", "P01.D02.C02", "P01.D02.C03",
+            "P01.D03.C01", "P01.D03.C02", "P01.D03.C03", "P01.D04.C01", "P01.D04.C02", "P01.D04.C03",
+        ]
+    }
+
+    /// A certificate-of-marital-status request at one of the given communes, with two small files.
+    static func body(_ index: Int, units communes: [String]) -> String {
         let id = String(format: "0010950%05d", index % 100_000)
         let file = Data("tệp \(index)".utf8).base64EncodedString()
         return """

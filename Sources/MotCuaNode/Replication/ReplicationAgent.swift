@@ -80,8 +80,9 @@ public final class ReplicationAgent: Service, Sendable {
     public var status: ReplicationStatus { snapshot.withLock { $0 } }
 
     public func run() async throws {
-        let client = try makeClient()
-        defer { Task { try? await client.shutdown() } }
+        var client = try makeClient()
+        var certificateStamp = certificateModified()
+        defer { Task { [client] in try? await client.shutdown() } }
         let wakeUps = database.commits.wakeUps()
         let doorbell = Doorbell()
         let listener = Task { for await _ in wakeUps { doorbell.ring() } }
@@ -118,6 +119,16 @@ public final class ReplicationAgent: Service, Sendable {
                         case .failure(.unavailable(let reason)):
                             lastError = reason
                             pending += sender.failed(now: now())
+                        }
+                        // A re-issued certificate (rotation, or after a revocation) is picked up without a
+                        // restart: the next connection presents the new one.
+                        let stamp = certificateModified()
+                        if stamp != certificateStamp, let fresh = try? makeClient() {
+                            let old = client
+                            client = fresh
+                            certificateStamp = stamp
+                            Task { try? await old.shutdown() }
+                            logger.notice("replication certificate reloaded", metadata: ["node.id": "\(nodeID)"])
                         }
                     case .persistAcknowledged(let seq, let hash):
                         try await database.setMeta(Self.acknowledgedHashKey, hash)
@@ -173,6 +184,10 @@ public final class ReplicationAgent: Service, Sendable {
         } catch {
             return .failure(.unavailable("hub unreachable: \(error)"))
         }
+    }
+
+    func certificateModified() -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: configuration.certificatePath))?[.modificationDate] as? Date
     }
 
     func makeClient() throws -> HTTPClient {
