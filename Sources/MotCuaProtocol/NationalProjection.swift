@@ -45,8 +45,12 @@ public enum NationalProjection {
     /// The row after `event`, from the row before it (nil for a dossier not yet known). Events without a
     /// dossier (calendar rules) return nil: they change no dossier.
     public static func apply(_ event: Event, node: String, to existing: NationalDossier?) -> NationalDossier? {
+        apply(event, payload: (try? JSONValue.parse(event.payload)) ?? .null, node: node, to: existing)
+    }
+
+    /// The same, with the payload already parsed (the hub parses before entering its single writer).
+    public static func apply(_ event: Event, payload: JSONValue, node: String, to existing: NationalDossier?) -> NationalDossier? {
         guard let code = event.dossierCode else { return nil }
-        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .null
         var row = existing ?? NationalDossier(code: code, node: node, lastSeq: event.seq)
         row.lastSeq = event.seq
         if case .int(let status)? = payload["status"], (1...10).contains(status) { row.status = Int(status) }

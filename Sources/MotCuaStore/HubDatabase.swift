@@ -143,12 +143,17 @@ public final class HubDatabase: Sendable {
         _ batch: ReplicationBatch, from nodeID: String, limits: ReplicationLimits, nowMs: Int64
     ) async throws -> ReplicationReceiver.Decision {
         _ = try await standing(of: nodeID)
+        // Parse payloads before the writer: it is the costly part and the writer is single.
+        var payloads: [Int64: JSONValue] = [:]
+        payloads.reserveCapacity(batch.events.count)
+        for event in batch.events { payloads[event.seq] = (try? JSONValue.parse(event.payload)) ?? .null }
+        let parsed = payloads
         return try await committer.write { db in
             guard let standing = try Self.fetchStanding(db, nodeID) else { throw DatabaseError(message: "node vanished") }
             let decision = ReplicationReceiver.decide(cursor: standing.cursor, batch: batch, authenticatedNodeID: nodeID, limits: limits)
             switch decision {
             case .apply(let events, let newSeq, let newHash):
-                try Self.project(events, node: nodeID, db: db)
+                try Self.project(events, payloads: parsed, node: nodeID, db: db)
                 let newestMs = events.map(\.timeMs).max() ?? nowMs
                 try db.cachedStatement(sql: """
                     UPDATE nodes SET applied_seq = ?, applied_hash = ?, last_contact_ms = ?, lag_ms = ? WHERE node_id = ?
@@ -164,14 +169,15 @@ public final class HubDatabase: Sendable {
         }
     }
 
-    static func project(_ events: [Event], node: String, db: Database) throws {
+    static func project(_ events: [Event], payloads: [Int64: JSONValue], node: String, db: Database) throws {
         var rows: [String: NationalDossier] = [:]
         let select = try db.cachedStatement(sql: "SELECT * FROM national_dossiers WHERE code = ?")
         for event in events {
             guard let code = event.dossierCode else { continue }
             var existing = rows[code]
             if existing == nil, let row = try Row.fetchOne(select, arguments: [code]) { existing = dossier(from: row) }
-            if let updated = NationalProjection.apply(event, node: node, to: existing) { rows[code] = updated }
+            let payload = payloads[event.seq] ?? ((try? JSONValue.parse(event.payload)) ?? .null)
+            if let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) { rows[code] = updated }
         }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO national_dossiers(code, node_id, receiving_unit, competent_unit, holder_unit, procedure_code, status, state,

@@ -65,3 +65,22 @@ struct EventChainTests {
         #expect(HybridLogicalClock.wallMs(of: first) == 1000)
     }
 }
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    @Test func parsesWhatTheCanonicalEncoderWrites() throws {
+        let value = JSONValue.object([
+            "a": .array([.int(-5), .int(Int64.max), .bool(false), .null]), "tên": .string("Nguyễn \"An\"\n\t\u{1}/\\"),
+            "o": .object(["x": .string("")]),
+        ])
+        #expect(try JSONValue.parse(value.canonicalText) == value)
+        #expect(try JSONValue.parse(#" { "k" : [ 1 , "\u00e2\ud83d\ude00" ] } "#) == .object(["k": .array([.int(1), .string("â😀")])]))
+    }
+
+    @Test func refusesWhatIsNotJSON() {
+        for text in ["", "{", "[1,]", "{\"a\"}", "01x", "1.5", "1e3", "\"\\q\"", "\"\\ud800\"", "nul", "{} x", "99999999999999999999",
+                     String(repeating: "[", count: 300) + String(repeating: "]", count: 300)] {
+            #expect(throws: JSONValue.ParseError.self, "\(text.prefix(20))") { try JSONValue.parse(text) }
+        }
+    }
+}

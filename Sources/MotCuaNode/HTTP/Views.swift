@@ -70,7 +70,7 @@ struct TimelineEntry: Encodable {
         seq = event.seq
         at = Date(timeIntervalSince1970: Double(event.timeMs) / 1000)
         self.event = event.kind
-        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .null
+        let payload = (try? JSONValue.parse(event.payload)) ?? .null
         if case .int(let code)? = payload["status"] {
             status = Int(code)
             statusName = DossierState.statusName(Int(code))
