@@ -48,8 +48,9 @@ public struct ReplicationSender: Sendable {
         public var capMs: Int64
         public var floorMs: Int64
 
-        /// The defaults: 100 ms base, 10 s cap, 10 ms floor.
-        public init(baseMs: Int64 = 100, capMs: Int64 = 10_000, floorMs: Int64 = 10) {
+        /// The defaults: 100 ms base, 2 s cap (a returning hub is found within 2 s; a retry every 2 s per
+        /// node is no load), 10 ms floor.
+        public init(baseMs: Int64 = 100, capMs: Int64 = 2_000, floorMs: Int64 = 10) {
             self.baseMs = baseMs
             self.capMs = capMs
             self.floorMs = floorMs
