@@ -23,7 +23,7 @@ struct HubRoutes {
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
             let batch: ReplicationBatch
             do {
-                batch = try JSONDecoder().decode(ReplicationBatch.self, from: Data(buffer.readableBytesView))
+                batch = try ReplicationBatch.parseWire(String(buffer: buffer))
             } catch {
                 throw HubProblem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
             }

@@ -444,3 +444,24 @@ struct ReplicationSenderTests {
         #expect(ReplicationSender.cut(big, limits: ReplicationLimits(maxEvents: 0, maxBytes: 0)) == [big[0]])
     }
 }
+
+@Suite("Replication wire format")
+struct ReplicationWireTests {
+    @Test func fastWriterAndParserAgreeWithCodable() throws {
+        var events: [Event] = []
+        var prev = EventChain.genesisHash
+        for seq in 1...5 {
+            let event = EventChain.seal(
+                EventDraft(dossierCode: seq == 3 ? nil : "X-1", kind: .submitted, actor: "applicant", at: Date(timeIntervalSince1970: 1_772_000_000 + Double(seq)),
+                           payload: .object(["tên": .string("Nguyễn \"An\"\n"), "n": .int(Int64(seq))])),
+                seq: Int64(seq), prevHash: prev, lastHLC: 0)
+            events.append(event)
+            prev = event.hash
+        }
+        let batch = ReplicationBatch(nodeID: "p01", firstSeq: 1, prevHash: EventChain.genesisHash, events: events)
+        #expect(try ReplicationBatch.parseWire(batch.wireText()) == batch)
+        #expect(try JSONDecoder().decode(ReplicationBatch.self, from: Data(batch.wireText().utf8)) == batch)
+        #expect(try ReplicationBatch.parseWire(String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)) == batch)
+        #expect(throws: (any Error).self) { try ReplicationBatch.parseWire("{\"version\":1}") }
+    }
+}

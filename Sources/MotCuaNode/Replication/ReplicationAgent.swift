@@ -169,7 +169,7 @@ public final class ReplicationAgent: Service, Sendable {
             var request = HTTPClientRequest(url: configuration.hubURL + "/v1/replication/batches")
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(batch)))
+            request.body = .bytes(ByteBuffer(string: batch.wireText()))
             let response = try await client.execute(request, timeout: .seconds(configuration.requestTimeoutSeconds))
             let body = try await response.body.collect(upTo: 1 << 20)
             let data = Data(body.readableBytesView)
