@@ -47,8 +47,14 @@ extension NodeDatabase {
     }
 
     public func setMeta(_ key: String, _ value: String) async throws {
+        try await setMeta([(key, value)])
+    }
+
+    /// Several settings in one durable transaction (the replication position's seq and hash go together).
+    public func setMeta(_ pairs: [(String, String)]) async throws {
         try await committer.write { db in
-            try db.execute(sql: "INSERT INTO node_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+            let statement = try db.cachedStatement(sql: "INSERT INTO node_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            for (key, value) in pairs { try statement.execute(arguments: [key, value]) }
         }
     }
 

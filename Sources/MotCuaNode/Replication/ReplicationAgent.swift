@@ -131,8 +131,7 @@ public final class ReplicationAgent: Service, Sendable {
                             logger.notice("replication certificate reloaded", metadata: ["node.id": "\(nodeID)"])
                         }
                     case .persistAcknowledged(let seq, let hash):
-                        try await database.setMeta(Self.acknowledgedHashKey, hash)
-                        try await database.setMeta(Self.acknowledgedSeqKey, String(seq))
+                        try await database.setMeta([(Self.acknowledgedHashKey, hash), (Self.acknowledgedSeqKey, String(seq))])
                     case .scheduleTick(let at):
                         tickAt = at
                     case .raiseAlarm(let message):
