@@ -129,6 +129,7 @@ struct HubRoutes {
             "receivingUnit": dossier.receivingUnit.map(JSONValue.string) ?? .null,
             "competentUnit": dossier.competentUnit.map(JSONValue.string) ?? .null,
             "unit": dossier.holderUnit.map(JSONValue.string) ?? .null,
+            "level": dossier.level.map(JSONValue.string) ?? .null,
             "procedureCode": dossier.procedureCode.map(JSONValue.string) ?? .null,
             "channel": dossier.channel.map(JSONValue.string) ?? .null,
             "submittedAt": time(dossier.submittedAtMs), "receivedAt": time(dossier.receivedAtMs), "dueAt": time(dossier.dueAtMs),

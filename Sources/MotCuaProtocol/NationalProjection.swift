@@ -9,6 +9,8 @@ public struct NationalDossier: Codable, Sendable, Hashable {
     public var receivingUnit: String?
     public var competentUnit: String?
     public var holderUnit: String?
+    /// The administrative level of the holding unit (commune, district, province, ministry).
+    public var level: String?
     public var procedureCode: String?
     public var status: Int
     public var state: String?
@@ -56,6 +58,7 @@ public enum NationalProjection {
         if case .int(let status)? = payload["status"], (1...10).contains(status) { row.status = Int(status) }
         if let state = payload["state"]?.stringValue { row.state = state }
         if let unit = payload["holderUnit"]?.stringValue { row.holderUnit = unit }
+        if let level = payload["holderLevel"]?.stringValue { row.level = level }
         if let unit = payload["receivingUnit"]?.stringValue { row.receivingUnit = unit }
         if let unit = payload["competentUnit"]?.stringValue {
             row.competentUnit = unit

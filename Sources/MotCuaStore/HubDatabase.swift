@@ -54,13 +54,8 @@ public final class HubDatabase: Sendable {
     public let path: String
 
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
         self.path = path
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try Self.migrator.migrate(pool)
+        pool = try openDurablePool(path: path, migrator: Self.migrator)
         committer = GroupCommitter(writer: pool)
     }
 
@@ -83,6 +78,7 @@ public final class HubDatabase: Sendable {
                     receiving_unit TEXT,
                     competent_unit TEXT,
                     holder_unit TEXT,
+                    holder_level TEXT,
                     procedure_code TEXT,
                     status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 10),
                     state TEXT,
@@ -180,11 +176,12 @@ public final class HubDatabase: Sendable {
             if let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) { rows[code] = updated }
         }
         let upsert = try db.cachedStatement(sql: """
-            INSERT INTO national_dossiers(code, node_id, receiving_unit, competent_unit, holder_unit, procedure_code, status, state,
-                channel, submitted_at_ms, received_at_ms, due_at_ms, finished_at_ms, returned_at_ms, flags, applicant_ref, last_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO national_dossiers(code, node_id, receiving_unit, competent_unit, holder_unit, holder_level, procedure_code, status,
+                state, channel, submitted_at_ms, received_at_ms, due_at_ms, finished_at_ms, returned_at_ms, flags, applicant_ref, last_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(code) DO UPDATE SET node_id = excluded.node_id, receiving_unit = excluded.receiving_unit,
-                competent_unit = excluded.competent_unit, holder_unit = excluded.holder_unit, procedure_code = excluded.procedure_code,
+                competent_unit = excluded.competent_unit, holder_unit = excluded.holder_unit, holder_level = excluded.holder_level,
+                procedure_code = excluded.procedure_code,
                 status = excluded.status, state = excluded.state, channel = excluded.channel, submitted_at_ms = excluded.submitted_at_ms,
                 received_at_ms = excluded.received_at_ms, due_at_ms = excluded.due_at_ms, finished_at_ms = excluded.finished_at_ms,
                 returned_at_ms = excluded.returned_at_ms, flags = excluded.flags, applicant_ref = excluded.applicant_ref,
@@ -193,7 +190,7 @@ public final class HubDatabase: Sendable {
         for row in rows.values {
             let flags = JSONValue.object(row.flags.mapValues(JSONValue.bool)).canonicalText
             try upsert.execute(arguments: [
-                row.code, row.node, row.receivingUnit, row.competentUnit, row.holderUnit, row.procedureCode, row.status, row.state,
+                row.code, row.node, row.receivingUnit, row.competentUnit, row.holderUnit, row.level, row.procedureCode, row.status, row.state,
                 row.channel, row.submittedAtMs, row.receivedAtMs, row.dueAtMs, row.finishedAtMs, row.returnedAtMs, flags,
                 row.applicantRef, row.lastSeq,
             ])
@@ -205,6 +202,7 @@ public final class HubDatabase: Sendable {
         dossier.receivingUnit = row["receiving_unit"]
         dossier.competentUnit = row["competent_unit"]
         dossier.holderUnit = row["holder_unit"]
+        dossier.level = row["holder_level"]
         dossier.procedureCode = row["procedure_code"]
         dossier.status = row["status"]
         dossier.state = row["state"]

@@ -13,15 +13,9 @@ public final class NodeDatabase: Sendable {
 
     /// Opens (creating if needed) the database file and brings its schema up to date.
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
         self.path = path
-        pool = try DatabasePool(path: path, configuration: configuration)
         // WAL + FULL: every commit is fsynced before it returns; group commit keeps that affordable.
-        // Set on the writer after opening: GRDB switches the writer to NORMAL when it enables WAL.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try Self.migrator.migrate(pool)
+        pool = try openDurablePool(path: path, migrator: Self.migrator)
         committer = GroupCommitter(writer: pool)
     }
 

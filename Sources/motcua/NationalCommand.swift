@@ -68,7 +68,7 @@ struct NationalCommand: AsyncParsableCommand {
         func run() async throws {
             let answer = try await options.call(.GET, "/v1/national/dossiers/\(queryEscape(code))")
             if options.json { print(answer.canonicalText); return }
-            for key in ["code", "node", "status", "statusName", "state", "procedureCode", "channel", "receivingUnit", "competentUnit", "unit",
+            for key in ["code", "node", "status", "statusName", "state", "procedureCode", "channel", "receivingUnit", "competentUnit", "unit", "level",
                         "submittedAt", "receivedAt", "dueAt", "finishedAt", "returnedAt", "overdue", "lastSeq"] where !answer.text(key).isEmpty {
                 print("\(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(answer.text(key))")
             }

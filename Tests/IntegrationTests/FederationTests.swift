@@ -220,7 +220,7 @@ struct FederationTests {
             try await waitFor(timeout: 2) {
                 for (node, code) in filed {
                     let found = try await federation.national("/v1/national/dossiers/\(code)")
-                    guard found["node"] == .string(node) else { return false }
+                    guard found["node"] == .string(node), found["level"] == .string(node == "m-bca" ? "ministry" : "commune") else { return false }
                 }
                 return true
             }

@@ -131,6 +131,7 @@ public enum DossierMachine {
             "channel": .string(submission.channel.rawValue),
             "receivingUnit": .string(receiving.code),
             "competentUnit": .string(competent.code),
+            "holderLevel": .string(competent.level.rawValue),
             "status": .int(Int64(dossier.status)),
             "state": .string(dossier.state.rawValue),
             "components": .array(received.map { .object(["code": .string($0.code), "sha256": .string($0.sha256), "sizeBytes": .int(Int64($0.sizeBytes))]) }),
@@ -301,6 +302,7 @@ public enum DossierMachine {
         payload["status"] = .int(Int64(dossier.status))
         payload["state"] = .string(dossier.state.rawValue)
         payload["holderUnit"] = .string(dossier.holderUnit)
+        if let level = context.units[dossier.holderUnit]?.level { payload["holderLevel"] = .string(level.rawValue) }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
         let event = EventDraft(

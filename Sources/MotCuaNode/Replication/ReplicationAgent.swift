@@ -95,7 +95,7 @@ public final class ReplicationAgent: Service, Sendable {
         var lastError: String?
         var alarm: String?
 
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !Task.isCancelled {
                 while !pending.isEmpty {
                     let action = pending.removeFirst()
@@ -131,7 +131,14 @@ public final class ReplicationAgent: Service, Sendable {
                             logger.notice("replication certificate reloaded", metadata: ["node.id": "\(nodeID)"])
                         }
                     case .persistAcknowledged(let seq, let hash):
-                        try await database.setMeta([(Self.acknowledgedHashKey, hash), (Self.acknowledgedSeqKey, String(seq))])
+                        // A position that cannot be stored is only re-sent after a restart (the hub answers
+                        // `duplicate`); it must never stop the node, so it is logged, not thrown.
+                        do {
+                            try await database.setMeta([(Self.acknowledgedHashKey, hash), (Self.acknowledgedSeqKey, String(seq))])
+                        } catch {
+                            lastError = "storing the acknowledged position: \(error)"
+                            logger.error("cannot store the replication position", metadata: ["node.id": "\(nodeID)", "error": "\(error)"])
+                        }
                     case .scheduleTick(let at):
                         tickAt = at
                     case .raiseAlarm(let message):
