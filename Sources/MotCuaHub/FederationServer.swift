@@ -29,17 +29,26 @@ public struct FederationRequestContext: RequestContext {
     public var maxUploadSize: Int { 8 << 20 }
 }
 
-/// Reads the peer identity from the TLS layer once per request (never from a header or a body).
+/// Reads the peer identity from the TLS layer on every request (never from a header or a body), and
+/// re-checks revocation and expiry, so a long-lived HTTP/2 connection loses its rights as soon as its
+/// certificate is revoked or expires; the connection is then closed.
 struct PeerIdentityMiddleware: RouterMiddleware {
+    let revocations: RevocationWatcher
+
     func handle(
         _ request: Request, context: FederationRequestContext,
         next: (Request, FederationRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.peer = try? await FederationTLS.peerIdentity(of: context.channel)
-        guard context.peer != nil else {
+        guard let certificate = try? await FederationTLS.peerCertificate(of: context.channel),
+              let identity = certificate.federationIdentity else {
             throw HTTPError(.unauthorized, message: "no verified MotCua client certificate on this connection")
         }
+        if revocations.isRevoked(serialHex: Certificate.serialHex(certificate.serialNumber)) || certificate.notValidAfter < Date() {
+            (context.channel.parent ?? context.channel).close(promise: nil)
+            throw HTTPError(.unauthorized, message: "the client certificate has been revoked or has expired")
+        }
+        context.peer = identity
         return try await next(request, context)
     }
 }
@@ -49,14 +58,14 @@ struct PeerIdentityMiddleware: RouterMiddleware {
 public func buildHubApplication(
     service: HubService, logger: Logger, port: Int? = nil, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let router = Router(context: FederationRequestContext.self)
-    router.middlewares.add(FederationProblemMiddleware())
-    router.middlewares.add(PeerIdentityMiddleware())
-    HubRoutes(service: service).register(on: router)
-
     let configuration = service.configuration
     let authority = try Certificate(pemEncoded: String(contentsOfFile: configuration.caPath, encoding: .utf8))
     let revocations = RevocationWatcher(path: configuration.revocationListPath)
+    let router = Router(context: FederationRequestContext.self)
+    router.middlewares.add(FederationProblemMiddleware())
+    router.middlewares.add(PeerIdentityMiddleware(revocations: revocations))
+    HubRoutes(service: service).register(on: router)
+
     let tls = HummingbirdHTTP2.TLSChannelConfiguration(
         tlsConfiguration: try FederationTLS.serverConfiguration(
             certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath),

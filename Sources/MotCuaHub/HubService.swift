@@ -73,7 +73,10 @@ public final class HubService: Sendable {
         case .apply(let events, let seq, _):
             let appliedMs = nowMs
             lags.withLock { table in
-                for event in events { table[nodeID, default: LagWindow()].record(max(0, appliedMs - event.timeMs)) }
+                for event in events {
+                    let (lag, overflow) = appliedMs.subtractingReportingOverflow(event.timeMs)
+                    table[nodeID, default: LagWindow()].record(overflow ? 0 : max(0, lag))
+                }
             }
             logger.debug("batch applied", metadata: ["node.id": "\(nodeID)", "repl.seq": "\(seq)"])
         case .reply:

@@ -124,6 +124,11 @@ public enum ReplicationReceiver {
     private static func shapeProblem(of batch: ReplicationBatch, limits: ReplicationLimits) -> String? {
         guard !batch.events.isEmpty else { return "empty batch" }
         guard batch.firstSeq >= 1 else { return "firstSeq \(batch.firstSeq) is not a log position (they start at 1)" }
+        // Positions and times far beyond any real log are refused before any arithmetic on them.
+        guard batch.firstSeq < Int64(1) << 48 else { return "firstSeq \(batch.firstSeq) is beyond any log position" }
+        for event in batch.events where event.timeMs < 0 || event.timeMs > Int64(1) << 50 {
+            return "event \(event.seq) has an impossible time \(event.timeMs)"
+        }
         guard batch.events.count <= limits.maxEvents else {
             return "batch of \(batch.events.count) events exceeds the limit of \(limits.maxEvents)"
         }

@@ -50,9 +50,14 @@ public struct CertificateAuthority: Sendable {
             CommonName(identity.uri)
             OrganizationName("MotCua federation")
         }
+        // Only the hub serves TLS: only its certificate carries host names and server authentication, so
+        // no node's or operator's key can pose as the hub to other nodes.
+        let serves = identity == .hub
         var names: [GeneralName] = [.uniformResourceIdentifier(identity.uri)]
-        names += hostnames.map { GeneralName.dnsName($0) }
-        names.append(.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])))
+        if serves {
+            names += hostnames.map { GeneralName.dnsName($0) }
+            names.append(.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])))
+        }
         let certificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(leafKey.publicKey),
             notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(validityDays) * 86_400),
@@ -60,7 +65,7 @@ public struct CertificateAuthority: Sendable {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth, .clientAuth])
+                try ExtendedKeyUsage(serves ? [.serverAuth, .clientAuth] : [.clientAuth])
                 SubjectAlternativeNames(names)
             },
             issuerPrivateKey: key)

@@ -56,9 +56,14 @@ public enum FederationTLS {
     /// The identity of the peer of a connection, read from its verified certificate. For HTTP/2 the
     /// request runs on a stream channel whose parent holds the TLS handler.
     public static func peerIdentity(of channel: any Channel) async throws -> FederationIdentity? {
+        try await peerCertificate(of: channel)?.federationIdentity
+    }
+
+    /// The peer's verified certificate on a connection (the parent of an HTTP/2 stream).
+    public static func peerCertificate(of channel: any Channel) async throws -> Certificate? {
         let connection = channel.parent ?? channel
         guard let certificate = try await connection.nioSSL_peerCertificate().get() else { return nil }
-        return try Certificate(derEncoded: certificate.toDERBytes()).federationIdentity
+        return try Certificate(derEncoded: certificate.toDERBytes())
     }
 }
 
@@ -91,8 +96,9 @@ public final class RevocationWatcher: Sendable {
             let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
             if force || modified != state.modified {
                 state.modified = modified
-                // A list that cannot be read keeps the previous one rather than letting everyone in or out.
-                if let list = try? RevocationList.load(from: path) { state.list = list }
+                // A list that cannot be read, or has vanished, keeps the previous one: deleting the file
+                // must not lift revocations.
+                if FileManager.default.fileExists(atPath: path), let list = try? RevocationList.load(from: path) { state.list = list }
             }
             return state.list
         }

@@ -36,6 +36,7 @@ public struct PKIDirectory: Sendable {
     public func initialise(now: Date, name: String = "MotCua federation CA") throws -> CertificateAuthority {
         guard !isInitialised else { throw PKIError.alreadyInitialised(path) }
         try FileManager.default.createDirectory(atPath: file("issued"), withIntermediateDirectories: true)
+        _ = chmod(path, 0o700)
         let ca = try CertificateAuthority.create(name: name, now: now)
         try write(ca.keyPEM(), to: caKeyPath, secret: true)
         try write(ca.certificatePEM(), to: caCertificatePath, secret: false)
@@ -100,9 +101,25 @@ public struct PKIDirectory: Sendable {
         }
     }
 
+    /// Writes a file; secrets are created 0600 from the start (never briefly readable by others) and
+    /// renamed into place.
     func write(_ text: String, to path: String, secret: Bool) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        if secret { _ = chmod(path, 0o600) }
+        guard secret else {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            return
+        }
+        let temporary = path + ".tmp-\(getpid())"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw PKIError.unreadable(temporary, "cannot create it (errno \(errno))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == bytes.count, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw PKIError.unreadable(path, "cannot write it (errno \(errno))")
+        }
     }
 }
 

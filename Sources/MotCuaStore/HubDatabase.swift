@@ -151,9 +151,10 @@ public final class HubDatabase: Sendable {
             case .apply(let events, let newSeq, let newHash):
                 try Self.project(events, payloads: parsed, node: nodeID, db: db)
                 let newestMs = events.map(\.timeMs).max() ?? nowMs
+                let (lag, overflow) = nowMs.subtractingReportingOverflow(newestMs)
                 try db.cachedStatement(sql: """
                     UPDATE nodes SET applied_seq = ?, applied_hash = ?, last_contact_ms = ?, lag_ms = ? WHERE node_id = ?
-                    """).execute(arguments: [newSeq, newHash, nowMs, max(0, nowMs - newestMs), nodeID])
+                    """).execute(arguments: [newSeq, newHash, nowMs, overflow ? 0 : max(0, lag), nodeID])
             case .quarantine(_, let reason):
                 try db.execute(
                     sql: "UPDATE nodes SET quarantined_reason = ?, quarantined_at_ms = ?, last_contact_ms = ? WHERE node_id = ?",
@@ -172,6 +173,8 @@ public final class HubDatabase: Sendable {
             guard let code = event.dossierCode else { continue }
             var existing = rows[code]
             if existing == nil, let row = try Row.fetchOne(select, arguments: [code]) { existing = dossier(from: row) }
+            // A dossier belongs to the node that filed it: another node's event never rewrites it.
+            if let owner = existing?.node, owner != node { continue }
             let payload = payloads[event.seq] ?? ((try? JSONValue.parse(event.payload)) ?? .null)
             if let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) { rows[code] = updated }
         }

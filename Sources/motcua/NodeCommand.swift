@@ -64,6 +64,8 @@ struct NodeCommand: AsyncParsableCommand {
         }
         if let key = try? String(contentsOfFile: pki.pseudonymKeyPath, encoding: .utf8), let bytes = hexBytes(key.trimmingCharacters(in: .whitespacesAndNewlines)) {
             configuration.pseudonymKey = bytes
+        } else if hubUrl != nil {
+            throw ValidationError("no federation pseudonym key at \(pki.pseudonymKeyPath): a federated node needs it so the center counts one person once (`motcua up` makes it)")
         }
         let service = try await NodeService(configuration: configuration, logger: logger)
         if seedDemo {

@@ -4,6 +4,7 @@ import Foundation
 import MotCuaCore
 import MotCuaSecurity
 import MotCuaTopology
+import Synchronization
 import UnixSignals
 
 /// `motcua up`: a whole local federation (hub and nodes as child processes) from a topology.
@@ -29,9 +30,16 @@ struct UpCommand: AsyncParsableCommand {
         let pki = PKIDirectory(path: (stateDir as NSString).appendingPathComponent("pki"))
         print("▸ \(loaded.name): hub + \(loaded.nodes.count) nodes; certificates in \(pki.path)")
         try LocalFederation.preparePKI(pki, topology: loaded)
+        // Trap Ctrl-C before the first child exists: an interrupted start stops what it started.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let interruption = SignalLatch()
+        let listener = Task { for await _ in signals { interruption.fire() } }
+        defer { listener.cancel() }
 
         let hubURL = "https://localhost:\(loaded.hub.federationPort)"
         var processes: [FederationProcess] = []
+        var state = FederationState(topology: topology, startedAt: VietnamTime.format(started), processes: [])
+        do {
         let hubLog = (logs as NSString).appendingPathComponent("hub.log")
         let hubPID = try LocalFederation.spawn([
             "hub", "--data-dir", loaded.hub.dataDirectory(stateDir: stateDir), "--host", loaded.hub.host,
@@ -41,6 +49,8 @@ struct UpCommand: AsyncParsableCommand {
         processes.append(FederationProcess(
             id: loaded.hub.id, role: "hub", name: "Hub", pid: hubPID, publicURL: "https://localhost:\(loaded.hub.nationalPort)",
             federationURL: hubURL, log: hubLog))
+        state.processes = processes
+        try state.save(stateDir: stateDir)
         for node in loaded.nodes {
             let log = (logs as NSString).appendingPathComponent("\(node.id).log")
             let pid = try LocalFederation.spawn([
@@ -50,14 +60,27 @@ struct UpCommand: AsyncParsableCommand {
             processes.append(FederationProcess(
                 id: node.id, role: node.kind.rawValue, name: node.name, pid: pid, publicURL: "http://\(node.host):\(node.publicPort)",
                 federationURL: hubURL, log: log))
+            state.processes = processes
+            try state.save(stateDir: stateDir)
         }
-        var state = FederationState(topology: topology, startedAt: VietnamTime.format(started), processes: processes)
-        try state.save(stateDir: stateDir)
-
-        do {
-            try await waitUntilReady(processes, started: started)
+        let startup = processes
+        let interrupted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await waitUntilReady(startup, started: started)
+                return false
+            }
+            group.addTask {
+                await interruption.wait()
+                return !Task.isCancelled
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if interrupted { throw CommandFailure("interrupted while starting") }
         } catch {
-            LocalFederation.stop(processes)
+            LocalFederation.stop(processes.reversed())
+            try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
             throw error
         }
         if demo {
@@ -72,9 +95,7 @@ struct UpCommand: AsyncParsableCommand {
             return
         }
         print("\nCtrl-C stops everything.")
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        var monitor = signals.makeAsyncIterator()
-        _ = await monitor.next()
+        await interruption.wait()
         print("\n▸ stopping \(state.processes.count) processes…")
         LocalFederation.stop(state.processes.reversed())
         try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
@@ -192,6 +213,47 @@ extension Optional {
         switch self {
         case .some(let value): try await transform(value)
         case .none: nil
+        }
+    }
+}
+
+/// Remembers that a signal came and wakes whoever waits for it (cancellable, any number of waits).
+final class SignalLatch: Sendable {
+    private struct State {
+        var fired = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextID = 0
+    }
+
+    private let state = Mutex(State())
+
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once a signal has come, or when the waiting task is cancelled.
+    func wait() async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.fired || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 }

@@ -140,6 +140,9 @@ struct FederationTLSTests {
         let p01 = nodes.first { $0["id"] == .string("p01") }
         #expect(p01?["appliedSeq"] == .int(3))
         #expect(p01?["dossiers"] == .int(1))
+        // Another node's log cannot rewrite p01's dossier in the national index.
+        let (_, other) = try await hub.call(.node("p02"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p02", count: 2)))
+        #expect(other["result"] == .string("applied"))
         let (_, dossier) = try await hub.call(.operator("alice"), .GET, "/v1/national/dossiers/000.01.01.H01-260302-0001")
         #expect(dossier["node"] == .string("p01"))
         #expect(dossier["status"] == .int(4))

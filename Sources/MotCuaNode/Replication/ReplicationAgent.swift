@@ -94,9 +94,10 @@ public final class ReplicationAgent: Service, Sendable {
         var tickAt: Date?
         var lastError: String?
         var alarm: String?
+        let stopping = StopFlag()
 
         await withGracefulShutdownHandler {
-            while !Task.isCancelled {
+            while !Task.isCancelled && !stopping.isSet {
                 while !pending.isEmpty {
                     let action = pending.removeFirst()
                     switch action {
@@ -144,26 +145,38 @@ public final class ReplicationAgent: Service, Sendable {
                     case .raiseAlarm(let message):
                         alarm = message
                         logger.critical("replication alarm", metadata: ["node.id": "\(nodeID)", "reason": "\(message)"])
+                        // Halted: try again every 30 s, so an operator's release at the hub takes effect
+                        // without restarting the node (a still-quarantined node just halts again).
+                        if sender.haltReason != nil { tickAt = now().addingTimeInterval(Self.haltedRetrySeconds) }
                     }
                 }
                 publish(sender, lastError: lastError, alarm: alarm)
                 // Wait for a commit or the timer, whichever comes first.
                 let timeout = max(0.001, min(5, (tickAt ?? now().addingTimeInterval(5)).timeIntervalSince(now())))
                 let woken = await doorbell.wait(timeout: .milliseconds(Int64(timeout * 1000)))
-                if Task.isCancelled { break }
+                if Task.isCancelled || stopping.isSet { break }
                 let head = (try? await database.head().seq) ?? sender.localHead
-                if woken {
-                    pending += sender.committed(localHead: head, now: now())
-                } else {
+                pending += sender.committed(localHead: head, now: now())
+                // A due timer fires even when commits keep waking us, or a busy node would never end
+                // its back-off.
+                if !woken || (tickAt.map { $0 <= now() } ?? false) {
                     tickAt = nil
-                    pending += sender.committed(localHead: head, now: now())
-                    pending += sender.tick(now: now())
+                    if sender.haltReason != nil {
+                        alarm = nil
+                        pending += sender.resume()
+                    } else {
+                        pending += sender.tick(now: now())
+                    }
                 }
             }
         } onGracefulShutdown: {
-            // Cancellation of the service's task ends the loop; acknowledged positions are already stored.
+            // Stop at the next turn of the loop; acknowledged positions are already stored.
+            stopping.set()
+            doorbell.ring()
         }
     }
+
+    static let haltedRetrySeconds: TimeInterval = 30
 
     enum SendFailure: Error {
         case refused(String)
@@ -278,4 +291,11 @@ final class Doorbell: Sendable {
         }
         waiter?.resume(returning: false)
     }
+}
+
+/// Set once, read from the loop: the graceful-shutdown signal.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
