@@ -66,7 +66,10 @@ public struct ReplicationSender: Sendable {
 
         /// A jittered delay after `failures` consecutive failures, drawn from `generator`.
         public func delayMs(failures: Int, using generator: inout some RandomNumberGenerator) -> Int64 {
-            let drawn = Int64.random(in: 0...ceilingMs(failures: failures), using: &generator)
+            // Uniform in 0...ceiling from the injected generator (never a global source); the modulo bias
+            // over 64 bits is immaterial for a back-off.
+            let ceiling = UInt64(ceilingMs(failures: failures))
+            let drawn = Int64(generator.next() % (ceiling + 1))
             return max(drawn, floorMs)
         }
     }
