@@ -31,7 +31,8 @@ public struct PKIDirectory: Sendable {
 
     public var isInitialised: Bool { FileManager.default.fileExists(atPath: caCertificatePath) }
 
-    /// Creates the CA (refuses to overwrite one) and an empty revocation list.
+    /// Creates the CA (refuses to overwrite one), an empty revocation list and the federation's
+    /// pseudonym key (for the nodes; never give it to the hub).
     @discardableResult
     public func initialise(now: Date, name: String = "MotCua federation CA") throws -> CertificateAuthority {
         guard !isInitialised else { throw PKIError.alreadyInitialised(path) }
@@ -41,6 +42,7 @@ public struct PKIDirectory: Sendable {
         try write(ca.keyPEM(), to: caKeyPath, secret: true)
         try write(ca.certificatePEM(), to: caCertificatePath, secret: false)
         try RevocationList().save(to: revocationListPath)
+        try ensurePseudonymKey()
         return ca
     }
 
