@@ -4,10 +4,14 @@ import MotCuaCore
 import NIOCore
 import NIOHTTP1
 
-/// A small JSON client of a node's public API, for `motcua ctl`.
+/// The command line's one JSON-over-HTTP client: a node's public API (`motcua ctl`), or the hub's national
+/// API with the operator's mutual-TLS client (`motcua ctl national`, `motcua up`, `motcua status`).
 struct APIClient {
     var baseURL: String
     var token: String?
+    /// The HTTP client to use; the shared plain one unless a TLS client is given.
+    var client: HTTPClient = .shared
+    var timeoutSeconds: Int64 = 30
 
     struct Failure: Error, CustomStringConvertible {
         var status: Int
@@ -31,17 +35,21 @@ struct APIClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await client.execute(request, timeout: .seconds(timeoutSeconds))
         } catch {
-            throw CommandFailure("cannot reach \(baseURL): \(error). Is the node running? (motcua node --data-dir ... or --url)")
+            throw CommandFailure("cannot reach \(baseURL): \(error). Is it running? (`motcua status`, or --url / --hub-url)")
         }
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        let data = Data(buffer.readableBytesView)
-        let decoded = data.isEmpty ? nil : try? JSONDecoder().decode(JSONValue.self, from: data)
+        let decoded = buffer.readableBytes == 0 ? nil : try? JSONValue.parse(String(buffer: buffer))
         guard (200..<300).contains(Int(response.status.code)) else {
             throw Failure(status: Int(response.status.code), body: decoded)
         }
         return decoded ?? .null
+    }
+
+    /// GET that answers nil instead of throwing (readiness and status probes).
+    func probe(_ path: String) async -> JSONValue? {
+        try? await call(.GET, path)
     }
 }
 

@@ -109,11 +109,4 @@ enum LocalFederation {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// GET returning JSON, or nil on any failure.
-    static func getJSON(_ client: HTTPClient, _ url: String, timeout: Int64 = 3) async -> JSONValue? {
-        guard let response = try? await client.execute(HTTPClientRequest(url: url), timeout: .seconds(timeout)),
-              response.status == .ok,
-              let body = try? await response.body.collect(upTo: 16 << 20) else { return nil }
-        return try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
-    }
 }

@@ -20,19 +20,12 @@ struct NationalCommand: AsyncParsableCommand {
             let base = hubUrl ?? (try? FederationState.load(stateDir: stateDir))?.hub?.publicURL ?? "https://localhost:7444"
             let client = try LocalFederation.operatorClient(stateDir: stateDir)
             do {
-                var request = HTTPClientRequest(url: base + path)
-                request.method = method
-                let response = try await client.execute(request, timeout: .seconds(15))
-                let body = try await response.body.collect(upTo: 32 << 20)
+                let answer = try await APIClient(baseURL: base, client: client, timeoutSeconds: 15).call(method, path)
                 try await client.shutdown()
-                let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
-                guard response.status == .ok else { throw APIClient.Failure(status: Int(response.status.code), body: value) }
-                return value
-            } catch let failure as APIClient.Failure {
-                throw failure
+                return answer
             } catch {
                 try? await client.shutdown()
-                throw CommandFailure("cannot reach the hub at \(base): \(error)")
+                throw error
             }
         }
     }

@@ -122,9 +122,9 @@ struct UpCommand: AsyncParsableCommand {
                 }
                 let ready: Bool
                 if process.role == "hub" {
-                    ready = await LocalFederation.getJSON(hubClient, process.federationURL! + "/healthz", timeout: 2) != nil
+                    ready = await APIClient(baseURL: process.federationURL!, client: hubClient, timeoutSeconds: 2).probe("/healthz") != nil
                 } else {
-                    ready = await LocalFederation.getJSON(client, process.publicURL! + "/readyz", timeout: 2)?["status"] == .string("ready")
+                    ready = await APIClient(baseURL: process.publicURL!, client: client, timeoutSeconds: 2).probe("/readyz")?["status"] == .string("ready")
                 }
                 if ready {
                     print(String(format: "  ✓ %-8@ ready after %.1f s", process.id as NSString, Date().timeIntervalSince(started)))
@@ -167,7 +167,9 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let state = try FederationState.load(stateDir: stateDir)
         let hubClient = try LocalFederation.operatorClient(stateDir: stateDir)
-        let national = await state.hub.flatMap { $0.federationURL }.asyncMap { await LocalFederation.getJSON(hubClient, $0 + "/v1/national/status") } ?? nil
+        let national = await state.hub.flatMap { $0.federationURL }.asyncMap {
+            await APIClient(baseURL: $0, client: hubClient, timeoutSeconds: 3).probe("/v1/national/status")
+        } ?? nil
         try? await hubClient.shutdown()
         var standing: [String: JSONValue] = [:]
         if case .array(let nodes)? = national?["nodes"] {
