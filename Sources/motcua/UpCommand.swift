@@ -28,7 +28,7 @@ struct UpCommand: AsyncParsableCommand {
         let logs = (stateDir as NSString).appendingPathComponent("logs")
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let pki = PKIDirectory(path: (stateDir as NSString).appendingPathComponent("pki"))
-        print("▸ \(loaded.name): hub + \(loaded.nodes.count) nodes; certificates in \(pki.path)")
+        say("▸ \(loaded.name): hub + \(loaded.nodes.count) nodes; certificates in \(pki.path)")
         try LocalFederation.preparePKI(pki, topology: loaded)
         // Trap Ctrl-C before the first child exists: an interrupted start stops what it started.
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
@@ -91,15 +91,15 @@ struct UpCommand: AsyncParsableCommand {
         }
         printTable(state, loaded: loaded, ready: Date().timeIntervalSince(started))
         if detach {
-            print("\nDetached. `motcua status --state-dir \(stateDir)` shows it; `motcua down --state-dir \(stateDir)` stops it.")
+            say("\nDetached. `motcua status --state-dir \(stateDir)` shows it; `motcua down --state-dir \(stateDir)` stops it.")
             return
         }
-        print("\nCtrl-C stops everything.")
+        say("\nCtrl-C stops everything.")
         await interruption.wait()
-        print("\n▸ stopping \(state.processes.count) processes…")
+        say("\n▸ stopping \(state.processes.count) processes…")
         LocalFederation.stop(state.processes.reversed())
         try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
-        print("stopped.")
+        say("stopped.")
     }
 
     func waitUntilReady(_ processes: [FederationProcess], started: Date) async throws {
@@ -127,7 +127,7 @@ struct UpCommand: AsyncParsableCommand {
                     ready = await APIClient(baseURL: process.publicURL!, client: client, timeoutSeconds: 2).probe("/readyz")?["status"] == .string("ready")
                 }
                 if ready {
-                    print(String(format: "  ✓ %-8@ ready after %.1f s", process.id as NSString, Date().timeIntervalSince(started)))
+                    say(String(format: "  ✓ %-8@ ready after %.1f s", process.id as NSString, Date().timeIntervalSince(started)))
                 } else {
                     still.append(process)
                 }
@@ -142,13 +142,13 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     func printTable(_ state: FederationState, loaded: Topology, ready: TimeInterval) {
-        print(String(format: "\nAll %d processes ready in %.1f s.\n", state.processes.filter { $0.role != "demo" }.count, ready))
+        say(String(format: "\nAll %d processes ready in %.1f s.\n", state.processes.filter { $0.role != "demo" }.count, ready))
         var table = TextTable(headers: ["id", "role", "name", "pid", "endpoint"])
         for process in state.processes {
             table.add([process.id, process.role, process.name, String(process.pid), process.publicURL ?? ""])
         }
-        print(table.render())
-        print("""
+        say(table.render())
+        say("""
 
             Officers at every node: receiver, specialist, leader, admin (password \(demoPassword)),
               e.g. motcua ctl --url \(state.processes.first { $0.role != "hub" }?.publicURL ?? "") queue --username receiver --password \(demoPassword)
@@ -191,7 +191,7 @@ struct StatusCommand: AsyncParsableCommand {
                 node.map { $0.text("appliedSeq") } ?? "", node.map { $0.text("lagMs") } ?? "",
             ])
         }
-        print(json ? JSONValue.object(["topology": .string(state.topology), "processes": .array(rows)]).canonicalText : table.render())
+        say(json ? JSONValue.object(["topology": .string(state.topology), "processes": .array(rows)]).canonicalText : table.render())
     }
 }
 
@@ -205,7 +205,7 @@ struct DownCommand: ParsableCommand {
         let running = state.processes.filter { LocalFederation.isAlive($0.pid) }
         LocalFederation.stop(running.reversed())
         try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
-        print("stopped \(running.count) process(es).")
+        say("stopped \(running.count) process(es).")
     }
 }
 
@@ -258,4 +258,10 @@ final class SignalLatch: Sendable {
             waiter?.resume()
         }
     }
+}
+
+/// Writes a line to standard output at once, unbuffered: `motcua up` is often run with its output sent to a
+/// file or a pipe, where `print` would hold the progress lines back until exit.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
