@@ -37,6 +37,8 @@ struct HubRoutes {
             }
         }
 
+        registerRouting(on: router)
+
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("status") { _, _ in try await status() }
         national.get("nodes") { _, _ in
@@ -54,7 +56,7 @@ struct HubRoutes {
             guard let dossier = try await service.database.dossier(code) else {
                 throw HubProblem(.notFound, "dossier.not-found", "no dossier \(code) in the national index")
             }
-            return try jsonResponse(dossierJSON(dossier))
+            return try jsonResponse(try await journeyJSON(dossier))
         }
         national.get("dossiers") { request, _ in
             let query = request.uri.queryParameters
@@ -67,6 +69,14 @@ struct HubRoutes {
                 filter.status = value
             }
             filter.procedureCode = query.get("procedure")
+            filter.receivingNode = query.get("receivingNode")
+            filter.holderNode = query.get("holderNode")
+            if let cross = query.get("crossNode") {
+                guard cross == "true" || cross == "false" else {
+                    throw HubProblem(.badRequest, "request.invalid-parameter", "crossNode: true or false")
+                }
+                filter.crossNode = cross == "true"
+            }
             if query.get("overdue") == "true" { filter.overdueAtMs = service.nowMs }
             filter.after = query.get("cursor")
             if let limit = query.get("limit") {
@@ -137,6 +147,10 @@ struct HubRoutes {
             "overdue": .bool(dossier.isOverdue(atMs: service.nowMs)),
             "flags": .object(dossier.flags.mapValues(JSONValue.bool)),
             "applicantRef": dossier.applicantRef.map(JSONValue.string) ?? .null, "lastSeq": .int(dossier.lastSeq),
+            "receivingNode": .string(dossier.receivingNode ?? dossier.node),
+            "competentNode": dossier.competentNode.map(JSONValue.string) ?? .null,
+            "holderNode": .string(dossier.holderNode ?? dossier.node),
+            "crossNode": .bool(dossier.crossNode),
         ])
     }
 }

@@ -41,12 +41,17 @@ public struct HubConfiguration: Sendable {
     }
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("hub.sqlite") }
+    /// The router's mailboxes (dossiers in transit between nodes), apart from the national index.
+    public var mailboxPath: String { (dataDirectory as NSString).appendingPathComponent("mailbox.sqlite") }
+    /// How long a delivered transfer stays out before it is delivered again, unacknowledged.
+    public var deliveryLeaseMs: Int64 { 30_000 }
 }
 
 /// The hub's use cases: apply replication batches, answer national queries.
 public final class HubService: Sendable {
     public let configuration: HubConfiguration
     public let database: HubDatabase
+    public let mailbox: MailboxDatabase
     let logger: Logger
     let now: @Sendable () -> Date
     /// Per node, the lag of the last 10,000 events applied (commit at the node → durable at the hub).
@@ -58,6 +63,7 @@ public final class HubService: Sendable {
         self.logger = logger
         self.now = now
         database = try HubDatabase(path: configuration.databasePath)
+        mailbox = try MailboxDatabase(path: configuration.mailboxPath)
     }
 
     var nowMs: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }

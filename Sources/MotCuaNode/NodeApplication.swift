@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The request context of the node's API: Hummingbird's core context plus the client's address, which
 /// the lookup throttle counts wrong guesses against.
@@ -29,7 +30,7 @@ public func buildNodeApplication(
         configuration: .init(
             address: .hostname(service.configuration.host, port: service.configuration.publicPort),
             serverName: "motcua-node/\(service.configuration.nodeID)"),
-        services: service.replication.map { [$0] } ?? [],
+        services: (service.replication.map { [$0 as any Service] } ?? []) + (service.transferAgent().map { [$0 as any Service] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
         logger: logger)
 }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import MotCuaCore
+import MotCuaProtocol
 import MotCuaStore
 import Synchronization
 
@@ -27,7 +28,11 @@ public final class NodeService: Sendable {
         var units = UnitDirectory([])
         var rules: [CalendarRule] = []
         var deadlines = DeadlineCalculator(calendar: WorkingCalendar())
+        var federation = FederationDirectory()
     }
+
+    /// Routes dossiers to and from other nodes through the hub, when the node is federated.
+    private let routingAgent = Mutex<TransferAgent?>(nil)
 
     /// Opens the node's database (creating the folder and file) and loads its caches.
     public init(configuration: NodeConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws {
@@ -66,7 +71,58 @@ public final class NodeService: Sendable {
             }
             try await database.setMeta("calendar.seeded", "1")
         }
+        if let stored = try await database.meta(Self.directoryKey),
+           let units = try? JSONDecoder().decode([FederationUnit].self, from: Data(stored.utf8)) {
+            caches.withLock { $0.federation = FederationDirectory(units) }
+        }
         try await reloadCaches()
+    }
+
+    static let directoryKey = "federation.directory"
+
+    /// The routing shell of a federated node (created once; nil for a standalone node).
+    public func transferAgent() -> TransferAgent? {
+        guard let replication = configuration.replication else { return nil }
+        return routingAgent.withLock { agent in
+            if let agent { return agent }
+            let created = TransferAgent(service: self, configuration: replication, logger: logger)
+            agent = created
+            return created
+        }
+    }
+
+    /// Keeps the hub's directory of other nodes' units (also on disk, for when the hub is away).
+    public func setFederationDirectory(_ units: [FederationUnit]) async throws {
+        let foreign = units.filter { $0.node != configuration.nodeID }
+        guard FederationDirectory(foreign) != federationDirectory else { return }
+        try await database.setMeta(Self.directoryKey, String(decoding: try JSONEncoder().encode(foreign), as: UTF8.self))
+        caches.withLock { $0.federation = FederationDirectory(foreign) }
+    }
+
+    /// The context for applying a transfer or a hub refusal to a dossier: the system acts, with the
+    /// procedure version the dossier was filed under (a node without it is not competent).
+    func transferContext(for dossier: Dossier) throws -> DossierContext {
+        guard let procedure = procedure(dossier.procedureCode, version: dossier.procedureVersion) else {
+            throw DossierError.notCompetentHere(
+                procedure: dossier.procedureCode, reason: "version \(dossier.procedureVersion) is not in this node's catalogue")
+        }
+        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: .system)
+        context.nodeID = configuration.nodeID
+        context.federation = federationDirectory
+        return context
+    }
+
+    /// Applies a transfer that came through the hub (once, by its id).
+    public func applyTransfer(_ envelope: TransferEnvelope) async throws -> IncomingResult {
+        let uploads = try envelope.uploads()
+        return try await database.applyIncoming(
+            envelope.incoming, uploads: uploads, now: now(), newTransferID: UUID().uuidString.lowercased()
+        ) { dossier in try self.transferContext(for: dossier) }
+    }
+
+    /// The hub could not route a transfer: the dossier returns to the unit that sent it.
+    public func refuseOutgoing(_ item: OutboxItem, reason: String) async throws {
+        try await database.refuseOutgoing(item, reason: reason) { dossier in try self.transferContext(for: dossier) }
     }
 
     /// Re-reads catalogue, units and calendar rules after they change.
@@ -83,6 +139,8 @@ public final class NodeService: Sendable {
     }
 
     var units: UnitDirectory { caches.withLock { $0.units } }
+    /// Units of the other nodes, as the hub last listed them.
+    public var federationDirectory: FederationDirectory { caches.withLock { $0.federation } }
     var deadlines: DeadlineCalculator { caches.withLock { $0.deadlines } }
 
     // MARK: - Seeding
@@ -226,11 +284,13 @@ public final class NodeService: Sendable {
     public func submit(_ submission: DossierSubmission, officer: OfficerRecord?) async throws -> DossierOutcome {
         guard let procedure = procedure(submission.procedureCode) else { throw DossierError.unknownProcedure(submission.procedureCode) }
         let actor: Actor = officer.map(Self.actor) ?? .applicant
-        let context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: actor)
+        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: actor)
+        context.nodeID = configuration.nodeID
+        context.federation = federationDirectory
         var submission = submission
-        let (receiving, competent) = try DossierMachine.route(&submission, context: context)
+        let route = try DossierMachine.route(&submission, context: context)
         submission.applicantRef = applicantReference(submission.applicant.idNumber)
-        return try await database.submit(IntakePlan(submission: submission, receiving: receiving, competent: competent, context: context))
+        return try await database.submit(IntakePlan(submission: submission, route: route, context: context))
     }
 
     /// Applies an action. Officers act within their units; the applicant proves who they are with their
@@ -261,6 +321,10 @@ public final class NodeService: Sendable {
         let deadlines = self.deadlines
         let at = now()
         let catalogue = caches.withLock { $0.procedures }
+        let federation = federationDirectory
+        let nodeID = configuration.nodeID
+        // Transfers need a hub; a standalone node refuses hand-overs to other nodes' units.
+        let transferID = configuration.replication == nil ? "" : UUID().uuidString.lowercased()
         return try await database.perform(command, on: code) { dossier in
             if case .applicant = actor, dossier.applicant.idNumber != normalizedID {
                 throw StoreError.dossierNotFound(code)
@@ -271,7 +335,10 @@ public final class NodeService: Sendable {
             guard let procedure = catalogue[dossier.procedureCode]?.first(where: { $0.version == dossier.procedureVersion }) else {
                 throw DossierError.unknownProcedure(dossier.procedureCode)
             }
-            let context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: at, actor: actor)
+            var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: at, actor: actor)
+            context.nodeID = nodeID
+            context.federation = federation
+            context.transferID = transferID
             // Checks in the documented order: legal move (409), role (403), scope (403), parameters (422).
             guard let row = DossierTransition.row(for: command.action, from: dossier.state) else { return context }
             try DossierMachine.authorize(row, actor: actor)

@@ -23,6 +23,14 @@ public struct NationalDossier: Codable, Sendable, Hashable {
     public var flags: [String: Bool]
     public var applicantRef: String?
     public var lastSeq: Int64
+    /// Nodes of the receiving desk, of the competent unit, and of the unit that holds the dossier now.
+    public var receivingNode: String?
+    public var competentNode: String?
+    public var holderNode: String?
+    /// The index of the current stay in the journey; events of earlier stays no longer move the dossier.
+    public var hop: Int = 0
+    /// The dossier involves more than one node (filing anywhere, a hand-over to another node).
+    public var crossNode: Bool = false
 
     public init(code: String, node: String, lastSeq: Int64) {
         self.code = code
@@ -53,25 +61,49 @@ public enum NationalProjection {
     /// The same, with the payload already parsed (the hub parses before entering its single writer).
     public static func apply(_ event: Event, payload: JSONValue, node: String, to existing: NationalDossier?) -> NationalDossier? {
         guard let code = event.dossierCode else { return nil }
-        var row = existing ?? NationalDossier(code: code, node: node, lastSeq: event.seq)
-        row.lastSeq = event.seq
-        if case .int(let status)? = payload["status"], (1...10).contains(status) { row.status = Int(status) }
-        if let state = payload["state"]?.stringValue { row.state = state }
-        if let unit = payload["holderUnit"]?.stringValue { row.holderUnit = unit }
-        if let level = payload["holderLevel"]?.stringValue { row.level = level }
+        // A dossier belongs to the node that filed it; another node moves it only while it holds it.
+        if let existing, existing.node != node, payload["holderNode"]?.stringValue != node { return nil }
+        if existing == nil, payload["holderNode"] != nil, payload["holderNode"]?.stringValue != node { return nil }
+        let owner = existing?.node ?? payload["receivingNode"]?.stringValue ?? node
+        var row = existing ?? NationalDossier(code: code, node: owner, lastSeq: event.seq)
+        if node == row.node { row.lastSeq = event.seq }
+        // Where the dossier is: only the newest stay speaks. A departure (the sender's side of a transfer)
+        // speaks only until the destination has reported the same stay.
+        var hop = row.hop
+        if case .int(let value)? = payload["hop"] { hop = Int(value) }
+        let departure = payload["transferId"] != nil && event.kind != EventKind.transferReceived.rawValue
+            && event.kind != EventKind.transferRefused.rawValue
+        let current = existing == nil || (departure ? hop > row.hop : hop >= row.hop)
+        if current {
+            row.hop = max(row.hop, hop)
+            if case .int(let status)? = payload["status"], (1...10).contains(status) { row.status = Int(status) }
+            if let state = payload["state"]?.stringValue { row.state = state }
+            if let unit = payload["holderUnit"]?.stringValue { row.holderUnit = unit }
+            if let level = payload["holderLevel"]?.stringValue { row.level = level }
+            if let holder = payload["holderNode"]?.stringValue { row.holderNode = holder }
+            if departure { row.holderNode = payload["toNode"]?.stringValue ?? (payload["transferKind"]?.stringValue == "result" ? row.receivingNode : nil) }
+            if let due = payload["dueAt"]?.stringValue, let date = VietnamTime.parseISO8601(due) {
+                row.dueAtMs = Int64((date.timeIntervalSince1970 * 1000).rounded())
+            }
+        }
+        if let receiving = payload["receivingNode"]?.stringValue { row.receivingNode = receiving }
+        if let competent = payload["competentNode"]?.stringValue { row.competentNode = competent }
+        if row.receivingNode == nil { row.receivingNode = row.node }
         if let unit = payload["receivingUnit"]?.stringValue { row.receivingUnit = unit }
         if let unit = payload["competentUnit"]?.stringValue {
             row.competentUnit = unit
             if row.holderUnit == nil { row.holderUnit = unit }
+        }
+        if row.holderNode == nil { row.holderNode = node }
+        if (row.competentNode.map { $0 != row.receivingNode } ?? false) || (row.holderNode.map { $0 != row.receivingNode } ?? false)
+            || payload["transferId"] != nil {
+            row.crossNode = true
         }
         if let procedure = payload["procedureCode"]?.stringValue { row.procedureCode = procedure }
         if let channel = payload["channel"]?.stringValue { row.channel = channel }
         if let reference = payload["applicantRef"]?.stringValue { row.applicantRef = reference }
         if case .object(let flags)? = payload["flags"] {
             for (name, value) in flags { if case .bool(let flag) = value { row.flags[name] = flag } }
-        }
-        if let due = payload["dueAt"]?.stringValue, let date = VietnamTime.parseISO8601(due) {
-            row.dueAtMs = Int64((date.timeIntervalSince1970 * 1000).rounded())
         }
         switch event.kind {
         case EventKind.submitted.rawValue:
@@ -94,5 +126,52 @@ public enum NationalProjection {
             break
         }
         return row
+    }
+}
+
+/// One stay of a dossier at a unit, as the national index keeps it.
+public struct NationalHop: Codable, Sendable, Hashable {
+    public var index: Int
+    public var node: String?
+    public var unit: String
+    public var level: String?
+    public var arrivedAtMs: Int64
+    public var receivedAtMs: Int64?
+    public var leftAtMs: Int64?
+    public var stepDueAtMs: Int64?
+    public var step: String?
+
+    public init(index: Int, node: String?, unit: String, level: String?, arrivedAtMs: Int64, receivedAtMs: Int64? = nil,
+                leftAtMs: Int64? = nil, stepDueAtMs: Int64? = nil, step: String? = nil) {
+        self.index = index
+        self.node = node
+        self.unit = unit
+        self.level = level
+        self.arrivedAtMs = arrivedAtMs
+        self.receivedAtMs = receivedAtMs
+        self.leftAtMs = leftAtMs
+        self.stepDueAtMs = stepDueAtMs
+        self.step = step
+    }
+
+    /// The stay overran its step's share (left after it, or still there past it).
+    public func isLate(atMs now: Int64) -> Bool {
+        guard let due = stepDueAtMs else { return false }
+        return (leftAtMs ?? now) > due
+    }
+
+    /// The stays listed in an event's `path` (hand-overs carry the whole journey).
+    public static func path(in payload: JSONValue) -> [NationalHop] {
+        guard case .array(let entries)? = payload["path"] else { return [] }
+        func ms(_ value: JSONValue?) -> Int64? {
+            value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        }
+        return entries.compactMap { entry in
+            guard case .int(let index)? = entry["i"], let unit = entry["unit"]?.stringValue, let arrived = ms(entry["arrivedAt"]) else { return nil }
+            return NationalHop(
+                index: Int(index), node: entry["node"]?.stringValue, unit: unit, level: entry["level"]?.stringValue, arrivedAtMs: arrived,
+                receivedAtMs: ms(entry["receivedAt"]), leftAtMs: ms(entry["leftAt"]), stepDueAtMs: ms(entry["stepDueAt"]),
+                step: entry["step"]?.stringValue)
+        }
     }
 }

@@ -25,6 +25,9 @@ public struct NationalFilter: Sendable {
     public var status: Int?
     public var procedureCode: String?
     public var overdueAtMs: Int64?
+    public var receivingNode: String?
+    public var holderNode: String?
+    public var crossNode: Bool?
     public var after: String?
     public var limit: Int
 
@@ -95,6 +98,42 @@ public final class HubDatabase: Sendable {
                 CREATE INDEX national_by_node_status ON national_dossiers(node_id, status);
                 CREATE INDEX national_by_procedure ON national_dossiers(procedure_code);
                 CREATE INDEX national_by_due ON national_dossiers(due_at_ms) WHERE finished_at_ms IS NULL;
+                """)
+        }
+        migrator.registerMigration("2026-11-30-routing") { db in
+            try db.execute(sql: """
+                ALTER TABLE national_dossiers ADD COLUMN receiving_node TEXT;
+                ALTER TABLE national_dossiers ADD COLUMN competent_node TEXT;
+                ALTER TABLE national_dossiers ADD COLUMN holder_node TEXT;
+                ALTER TABLE national_dossiers ADD COLUMN hop INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE national_dossiers ADD COLUMN cross_node INTEGER NOT NULL DEFAULT 0 CHECK (cross_node IN (0, 1));
+                CREATE INDEX national_by_holder_node ON national_dossiers(holder_node, status);
+                CREATE INDEX national_by_receiving_node ON national_dossiers(receiving_node, status);
+                CREATE INDEX national_cross_node ON national_dossiers(code) WHERE cross_node = 1;
+                -- The journey of each dossier: one row per stay at a unit, folded from the events' paths.
+                CREATE TABLE national_hops (
+                    code TEXT NOT NULL,
+                    idx INTEGER NOT NULL CHECK (idx >= 0),
+                    node TEXT,
+                    unit TEXT NOT NULL,
+                    level TEXT,
+                    arrived_at_ms INTEGER NOT NULL,
+                    received_at_ms INTEGER,
+                    left_at_ms INTEGER,
+                    step_due_at_ms INTEGER,
+                    step TEXT,
+                    PRIMARY KEY (code, idx)
+                ) WITHOUT ROWID;
+                -- Which node serves which unit: each node registers its own units.
+                CREATE TABLE federation_units (
+                    code TEXT PRIMARY KEY NOT NULL CHECK (length(code) BETWEEN 1 AND 64),
+                    node_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    level TEXT NOT NULL CHECK (level IN ('ministry','province','district','commune')),
+                    parent_code TEXT,
+                    updated_at_ms INTEGER NOT NULL
+                );
+                CREATE INDEX federation_units_by_node ON federation_units(node_id);
                 """)
         }
         return migrator
@@ -168,21 +207,47 @@ public final class HubDatabase: Sendable {
 
     static func project(_ events: [Event], payloads: [Int64: JSONValue], node: String, db: Database) throws {
         var rows: [String: NationalDossier] = [:]
+        var hops: [String: [Int: NationalHop]] = [:]
         let select = try db.cachedStatement(sql: "SELECT * FROM national_dossiers WHERE code = ?")
         for event in events {
             guard let code = event.dossierCode else { continue }
             var existing = rows[code]
             if existing == nil, let row = try Row.fetchOne(select, arguments: [code]) { existing = dossier(from: row) }
-            // A dossier belongs to the node that filed it: another node's event never rewrites it.
-            if let owner = existing?.node, owner != node { continue }
             let payload = payloads[event.seq] ?? ((try? JSONValue.parse(event.payload)) ?? .null)
-            if let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) { rows[code] = updated }
+            // The projection refuses events of a node that neither filed nor holds the dossier.
+            guard let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) else { continue }
+            rows[code] = updated
+            for hop in NationalHop.path(in: payload) { hops[code, default: [:]][hop.index] = hop }
+        }
+        // A dossier first seen through the node that holds it belongs to the node that filed it.
+        for owner in Set(rows.values.map(\.node)) where owner != node {
+            try db.execute(sql: "INSERT OR IGNORE INTO nodes(node_id, applied_hash) VALUES (?, ?)", arguments: [owner, EventChain.genesisHash])
+        }
+        let upsertHop = try db.cachedStatement(sql: """
+            INSERT INTO national_hops(code, idx, node, unit, level, arrived_at_ms, received_at_ms, left_at_ms, step_due_at_ms, step)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(code, idx) DO UPDATE SET node = coalesce(excluded.node, node), unit = excluded.unit,
+                level = coalesce(excluded.level, level), arrived_at_ms = excluded.arrived_at_ms,
+                received_at_ms = coalesce(excluded.received_at_ms, received_at_ms), left_at_ms = coalesce(excluded.left_at_ms, left_at_ms),
+                step_due_at_ms = coalesce(excluded.step_due_at_ms, step_due_at_ms), step = coalesce(excluded.step, step)
+            """)
+        for (code, byIndex) in hops {
+            for hop in byIndex.values {
+                var node = hop.node
+                if node == nil { node = try String.fetchOne(db, sql: "SELECT node_id FROM federation_units WHERE code = ?", arguments: [hop.unit]) }
+                try upsertHop.execute(arguments: [
+                    code, hop.index, node, hop.unit, hop.level, hop.arrivedAtMs, hop.receivedAtMs, hop.leftAtMs, hop.stepDueAtMs, hop.step,
+                ])
+            }
         }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO national_dossiers(code, node_id, receiving_unit, competent_unit, holder_unit, holder_level, procedure_code, status,
-                state, channel, submitted_at_ms, received_at_ms, due_at_ms, finished_at_ms, returned_at_ms, flags, applicant_ref, last_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(code) DO UPDATE SET node_id = excluded.node_id, receiving_unit = excluded.receiving_unit,
+                state, channel, submitted_at_ms, received_at_ms, due_at_ms, finished_at_ms, returned_at_ms, flags, applicant_ref, last_seq,
+                receiving_node, competent_node, holder_node, hop, cross_node)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(code) DO UPDATE SET receiving_node = excluded.receiving_node, competent_node = excluded.competent_node,
+                holder_node = excluded.holder_node, hop = excluded.hop, cross_node = excluded.cross_node,
+                node_id = excluded.node_id, receiving_unit = excluded.receiving_unit,
                 competent_unit = excluded.competent_unit, holder_unit = excluded.holder_unit, holder_level = excluded.holder_level,
                 procedure_code = excluded.procedure_code,
                 status = excluded.status, state = excluded.state, channel = excluded.channel, submitted_at_ms = excluded.submitted_at_ms,
@@ -195,7 +260,7 @@ public final class HubDatabase: Sendable {
             try upsert.execute(arguments: [
                 row.code, row.node, row.receivingUnit, row.competentUnit, row.holderUnit, row.level, row.procedureCode, row.status, row.state,
                 row.channel, row.submittedAtMs, row.receivedAtMs, row.dueAtMs, row.finishedAtMs, row.returnedAtMs, flags,
-                row.applicantRef, row.lastSeq,
+                row.applicantRef, row.lastSeq, row.receivingNode, row.competentNode, row.holderNode, row.hop, row.crossNode,
             ])
         }
     }
@@ -216,6 +281,11 @@ public final class HubDatabase: Sendable {
         dossier.finishedAtMs = row["finished_at_ms"]
         dossier.returnedAtMs = row["returned_at_ms"]
         dossier.applicantRef = row["applicant_ref"]
+        dossier.receivingNode = row["receiving_node"]
+        dossier.competentNode = row["competent_node"]
+        dossier.holderNode = row["holder_node"]
+        dossier.hop = row["hop"]
+        dossier.crossNode = row["cross_node"]
         let flags: String = row["flags"]
         if case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(flags.utf8)) {
             for (name, value) in members { if case .bool(let flag) = value { dossier.flags[name] = flag } }
@@ -233,6 +303,53 @@ public final class HubDatabase: Sendable {
 
     // MARK: - National queries
 
+    /// A dossier's journey, stay by stay.
+    public func path(of code: String) async throws -> [NationalHop] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM national_hops WHERE code = ? ORDER BY idx", arguments: [code]).map { row in
+                NationalHop(
+                    index: row["idx"], node: row["node"], unit: row["unit"], level: row["level"], arrivedAtMs: row["arrived_at_ms"],
+                    receivedAtMs: row["received_at_ms"], leftAtMs: row["left_at_ms"], stepDueAtMs: row["step_due_at_ms"], step: row["step"])
+            }
+        }
+    }
+
+    // MARK: - Federation directory
+
+    /// Replaces the units a node serves. A unit already registered by another node is refused (returned),
+    /// never taken over silently.
+    public func registerUnits(_ units: [FederationUnit], node: String, nowMs: Int64) async throws -> [String] {
+        try await committer.write { db in
+            var conflicts: [String] = []
+            for unit in units {
+                if let owner = try String.fetchOne(db, sql: "SELECT node_id FROM federation_units WHERE code = ?", arguments: [unit.code]), owner != node {
+                    conflicts.append("\(unit.code) (served by \(owner))")
+                }
+            }
+            guard conflicts.isEmpty else { return conflicts }
+            try db.execute(sql: "DELETE FROM federation_units WHERE node_id = ?", arguments: [node])
+            for unit in units {
+                try db.execute(
+                    sql: "INSERT INTO federation_units(code, node_id, name, level, parent_code, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [unit.code, node, unit.name, unit.level.rawValue, unit.parentCode, nowMs])
+            }
+            return []
+        }
+    }
+
+    public func federationUnits() async throws -> [FederationUnit] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM federation_units ORDER BY code").compactMap { row in
+                guard let level = AdministrativeLevel(rawValue: row["level"]) else { return nil }
+                return FederationUnit(code: row["code"], node: row["node_id"], name: row["name"], level: level, parentCode: row["parent_code"])
+            }
+        }
+    }
+
+    public func nodeServing(unit code: String) async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT node_id FROM federation_units WHERE code = ?", arguments: [code]) }
+    }
+
     public func dossier(_ code: String) async throws -> NationalDossier? {
         try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM national_dossiers WHERE code = ?", arguments: [code]).map(Self.dossier(from:)) }
     }
@@ -244,6 +361,9 @@ public final class HubDatabase: Sendable {
             if let node = filter.node { clauses.append("node_id = ?"); arguments.append(node) }
             if let status = filter.status { clauses.append("status = ?"); arguments.append(status) }
             if let procedure = filter.procedureCode { clauses.append("procedure_code = ?"); arguments.append(procedure) }
+            if let node = filter.receivingNode { clauses.append("coalesce(receiving_node, node_id) = ?"); arguments.append(node) }
+            if let node = filter.holderNode { clauses.append("coalesce(holder_node, node_id) = ?"); arguments.append(node) }
+            if let cross = filter.crossNode { clauses.append("cross_node = ?"); arguments.append(cross) }
             if let now = filter.overdueAtMs {
                 clauses.append("((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))")
                 arguments.append(now)

@@ -44,14 +44,12 @@ public struct StoredComponent: Sendable {
 /// transaction from cached catalogue and unit data.
 public struct IntakePlan: Sendable {
     public var submission: DossierSubmission
-    public var receiving: AdministrativeUnit
-    public var competent: AdministrativeUnit
+    public var route: DossierRoute
     public var context: DossierContext
 
-    public init(submission: DossierSubmission, receiving: AdministrativeUnit, competent: AdministrativeUnit, context: DossierContext) {
+    public init(submission: DossierSubmission, route: DossierRoute, context: DossierContext) {
         self.submission = submission
-        self.receiving = receiving
-        self.competent = competent
+        self.route = route
         self.context = context
     }
 }
@@ -83,7 +81,7 @@ extension NodeDatabase {
     /// event, stores the dossier, its files and the sequence in one transaction. Returns after the commit.
     public func submit(_ plan: IntakePlan) async throws -> DossierOutcome {
         let day = VietnamTime.localDate(of: plan.context.now)
-        let agency = plan.receiving.agencyCode
+        let agency = plan.route.receiving.agencyCode
         let sequence = try await sequences.allocate(agency: agency, day: day.iso) {
             try await self.pool.read { db in
                 try Int.fetchOne(db, sql: "SELECT last FROM daily_sequences WHERE agency_code = ? AND day = ?", arguments: [agency, day.iso]) ?? 0
@@ -98,7 +96,7 @@ extension NodeDatabase {
             throw StoreError.invalidAgencyCode(agency: agency, reason: "\(error)")
         }
         let outcome = DossierMachine.intake(
-            plan.submission, code: code.value, receiving: plan.receiving, competent: plan.competent, context: plan.context)
+            plan.submission, code: code.value, route: plan.route, context: plan.context)
         let prepared = try PreparedChange(outcome)
         try await committer.write { db in
             let seq = try prepared.write(db: db, insert: true)

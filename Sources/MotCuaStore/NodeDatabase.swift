@@ -139,6 +139,77 @@ public final class NodeDatabase: Sendable {
                 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                 """)
         }
+        migrator.registerMigration("2026-11-30-routing") { db in
+            // Dossiers may now be received, decided or held by units of other nodes (filing anywhere,
+            // liên thông): the unit columns no longer point into this node's own unit table.
+            try db.execute(sql: """
+                CREATE TABLE dossiers_routed (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    procedure_code TEXT NOT NULL,
+                    procedure_version INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 10),
+                    channel TEXT NOT NULL CHECK (channel IN ('online','counter','post')),
+                    receiving_unit TEXT NOT NULL CHECK (length(receiving_unit) BETWEEN 1 AND 64),
+                    competent_unit TEXT NOT NULL CHECK (length(competent_unit) BETWEEN 1 AND 64),
+                    holder_unit TEXT NOT NULL CHECK (length(holder_unit) BETWEEN 1 AND 64),
+                    applicant_id_number TEXT NOT NULL CHECK (length(applicant_id_number) = 12),
+                    assignee TEXT,
+                    submitted_at_ms INTEGER NOT NULL,
+                    received_at_ms INTEGER,
+                    due_at_ms INTEGER,
+                    finished_at_ms INTEGER,
+                    returned_at_ms INTEGER,
+                    last_seq INTEGER NOT NULL,
+                    document TEXT NOT NULL,
+                    FOREIGN KEY (procedure_code, procedure_version) REFERENCES procedures(code, version),
+                    CHECK (received_at_ms IS NULL OR received_at_ms >= submitted_at_ms),
+                    CHECK (status <> 1 OR received_at_ms IS NULL),
+                    CHECK (status NOT IN (2, 4, 6, 9, 10) OR received_at_ms IS NOT NULL)
+                );
+                INSERT INTO dossiers_routed SELECT code, procedure_code, procedure_version, state, status, channel, receiving_unit,
+                    competent_unit, holder_unit, applicant_id_number, assignee, submitted_at_ms, received_at_ms, due_at_ms,
+                    finished_at_ms, returned_at_ms, last_seq, document FROM dossiers;
+                DROP TABLE dossiers;
+                ALTER TABLE dossiers_routed RENAME TO dossiers;
+                CREATE INDEX dossiers_by_holder ON dossiers(holder_unit, status);
+                CREATE INDEX dossiers_by_status ON dossiers(status);
+                CREATE INDEX dossiers_by_due ON dossiers(due_at_ms) WHERE finished_at_ms IS NULL;
+                CREATE INDEX dossiers_by_procedure ON dossiers(procedure_code);
+                CREATE INDEX dossiers_by_receiving ON dossiers(receiving_unit, status);
+                -- Transfers to other nodes, written with the event that decided them; shipped through the hub.
+                CREATE TABLE transfers_out (
+                    transfer_id TEXT PRIMARY KEY NOT NULL CHECK (length(transfer_id) BETWEEN 8 AND 64),
+                    dossier_code TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('hand-over','result','send-back')),
+                    from_unit TEXT NOT NULL,
+                    to_unit TEXT NOT NULL,
+                    to_node TEXT,
+                    reason TEXT,
+                    snapshot TEXT NOT NULL,
+                    event_seq INTEGER NOT NULL REFERENCES events(seq),
+                    created_at_ms INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','handed-over','refused')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    next_attempt_ms INTEGER NOT NULL,
+                    last_error TEXT,
+                    handed_over_at_ms INTEGER,
+                    destination TEXT
+                );
+                CREATE INDEX transfers_out_pending ON transfers_out(next_attempt_ms) WHERE state = 'pending';
+                -- Transfers taken in from other nodes: applied once, by transfer id.
+                CREATE TABLE transfers_in (
+                    transfer_id TEXT PRIMARY KEY NOT NULL,
+                    dossier_code TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    from_node TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('applied','refused')),
+                    reason TEXT,
+                    event_seq INTEGER REFERENCES events(seq),
+                    received_at_ms INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

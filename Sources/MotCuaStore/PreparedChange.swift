@@ -37,6 +37,9 @@ struct PreparedChange: Sendable {
         for upload in outcome.uploads {
             try files.execute(arguments: [dossier.code, upload.code, upload.fileName, upload.bytes.count, upload.sha256, Data(upload.bytes), seq])
         }
+        if let transfer = outcome.transfer {
+            try NodeDatabase.queueTransfer(transfer, dossier: dossier, document: document, eventSeq: seq, atMs: outcome.event.at, db: db)
+        }
         return seq
     }
 }

@@ -21,8 +21,20 @@ enum Fixture {
     }
 
     static func context(_ actor: Actor, at now: Date = monday, procedure: Procedure = procedure) -> DossierContext {
-        DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now, actor: actor)
+        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now, actor: actor)
+        context.nodeID = "p01"
+        context.transferID = "transfer-0001"
+        context.federation = federation
+        return context
     }
+
+    /// Units of other nodes, as the hub would list them.
+    static let federation = FederationDirectory([
+        FederationUnit(code: "P79", node: "p79", name: "Trung tâm Phục vụ hành chính công thành phố Hồ Chí Minh", level: .province),
+        FederationUnit(code: "P79.C01", node: "p79", name: "Phường 1", level: .commune, parentCode: "P79"),
+        FederationUnit(code: "M-BCA", node: "m-bca", name: "Bộ Công an", level: .ministry),
+        FederationUnit(code: "M-BCA.C01", node: "m-bca", name: "Cục Quản lý xuất nhập cảnh - Bộ Công an", level: .ministry, parentCode: "M-BCA"),
+    ])
 
     /// A dossier of the given state, with the clock fields that state implies.
     static func dossier(in state: DossierState) -> Dossier {
@@ -35,6 +47,8 @@ enum Fixture {
             dossier.receivedAt = monday.addingTimeInterval(-1800)
             dossier.dueAt = deadlines.dueAt(receivedAt: dossier.receivedAt!, lead: procedure.leadTime)
         }
+        // It came from another node, so it can be sent back.
+        dossier.arrivedFromUnit = "P79"
         if state == .supplementRequested {
             dossier.pauses = [ClockPause(from: monday.addingTimeInterval(-600), remainingWorkingMinutes: 600)]
         }
@@ -59,6 +73,7 @@ enum Fixture {
         case .returnResult: .returnResult(note: nil, satisfaction: 5)
         case .requestWithdrawal: .requestWithdrawal(reason: "không còn nhu cầu")
         case .stop: .stop(reason: "công dân rút hồ sơ")
+        case .sendBack: .sendBack(reason: "không thuộc thẩm quyền")
         }
     }
 
@@ -241,9 +256,9 @@ struct DossierMachineTests {
         var submission = DossierSubmission(
             procedureCode: Fixture.procedure.code, channel: .counter, applicant: Fixture.applicant,
             components: [ComponentUpload(code: "TP1", fileName: "to-khai.pdf", bytes: [1, 2, 3])], unit: Fixture.commune)
-        let (receiving, competent) = try DossierMachine.route(&submission, context: receiver)
-        #expect(receiving.code == Fixture.commune && competent.code == Fixture.commune)
-        let outcome = DossierMachine.intake(submission, code: "000.01.01.H01-260302-0001", receiving: receiving, competent: competent, context: receiver)
+        let route = try DossierMachine.route(&submission, context: receiver)
+        #expect(route.receiving.code == Fixture.commune && route.competent == Fixture.commune)
+        let outcome = DossierMachine.intake(submission, code: "000.01.01.H01-260302-0001", route: route, context: receiver)
         #expect(outcome.dossier.state == .received)
         #expect(outcome.dossier.status == 2)
         #expect(outcome.dossier.receivedAt == Fixture.monday)

@@ -40,8 +40,8 @@ struct TemporaryNode {
             },
             unit: commune)
         let context = context(.applicant, procedure: procedure)
-        let (receiving, competent) = try DossierMachine.route(&submission, context: context)
-        return try await database.submit(IntakePlan(submission: submission, receiving: receiving, competent: competent, context: context))
+        let route = try DossierMachine.route(&submission, context: context)
+        return try await database.submit(IntakePlan(submission: submission, route: route, context: context))
     }
 
     func act(_ code: String, _ command: DossierCommand, as actor: Actor) async throws -> DossierOutcome {
@@ -68,7 +68,7 @@ struct NodeDatabaseTests {
         #expect(synchronous == 2, "synchronous = FULL: commits are fsynced")
         #expect(try await reopened.units().count == SampleUnits.hanoi.count)
         let applied = try await reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["2026-11-29-node-schema"])
+        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing"])
     }
 
     @Test func dossierCodesFollowTheAgencyAndDay() async throws {
@@ -164,7 +164,8 @@ struct NodeDatabaseTests {
             try await node.database.pool.write { db in try db.execute(sql: "UPDATE dossiers SET status = 11 WHERE code = ?", arguments: [code]) }
         }
         await #expect(throws: DatabaseError.self) {
-            try await node.database.pool.write { db in try db.execute(sql: "UPDATE dossiers SET holder_unit = 'nowhere' WHERE code = ?", arguments: [code]) }
+            // Units may belong to other nodes now, but a unit code is never empty.
+            try await node.database.pool.write { db in try db.execute(sql: "UPDATE dossiers SET holder_unit = '' WHERE code = ?", arguments: [code]) }
         }
         await #expect(throws: DatabaseError.self) {
             try await node.database.pool.write { db in try db.execute(sql: "DELETE FROM events") }

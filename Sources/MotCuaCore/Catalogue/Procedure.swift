@@ -31,13 +31,19 @@ public struct ProcessingStep: Codable, Sendable, Hashable {
     public var role: OfficerRole
     /// This step's share of the lead time, in the lead time's own unit (days or hours).
     public var share: Int
+    /// A fixed unit for the step (a ministry's department); nil: the unit of `level` above the receiving desk.
+    public var unit: String?
 
-    public init(name: String, level: AdministrativeLevel, role: OfficerRole, share: Int) {
+    public init(name: String, level: AdministrativeLevel, role: OfficerRole, share: Int, unit: String? = nil) {
         self.name = name
         self.level = level
         self.role = role
         self.share = share
+        self.unit = unit
     }
+
+    /// Which stage of an interconnected procedure the step belongs to: its fixed unit, or its level.
+    public var stage: String { unit ?? level.rawValue }
 }
 
 /// An administrative procedure of the catalogue (thủ tục hành chính), in one version. Procedures change
@@ -65,6 +71,8 @@ public struct Procedure: Codable, Sendable, Hashable, Identifiable {
     public var effectiveUntil: LocalDate?
     /// True for the demo catalogue: plausible, not an authoritative copy of the national database.
     public var sample: Bool
+    /// For a bundle (liên thông nhóm thủ tục): the codes of the procedures it performs at once.
+    public var bundle: [String]?
 
     public var id: String { code }
 
@@ -72,7 +80,8 @@ public struct Procedure: Codable, Sendable, Hashable, Identifiable {
         code: String, version: Int = 1, name: String, level: AdministrativeLevel, competentAgency: String,
         leadTime: LeadTime, feeVND: Int, feeNote: String? = nil, onlineMode: OnlineMode,
         components: [ProcedureComponent], financialObligation: Bool = false, steps: [ProcessingStep] = [],
-        field: String, effectiveFrom: LocalDate? = nil, effectiveUntil: LocalDate? = nil, sample: Bool = true
+        field: String, effectiveFrom: LocalDate? = nil, effectiveUntil: LocalDate? = nil, sample: Bool = true,
+        bundle: [String]? = nil
     ) {
         self.code = code
         self.version = version
@@ -90,6 +99,42 @@ public struct Procedure: Codable, Sendable, Hashable, Identifiable {
         self.effectiveFrom = effectiveFrom
         self.effectiveUntil = effectiveUntil
         self.sample = sample
+        self.bundle = bundle
+    }
+
+    /// Interconnected (liên thông): its steps run at more than one level or agency.
+    public var isInterconnected: Bool { Set(steps.map(\.stage)).count > 1 }
+
+    /// The level whose desk takes the dossier in: the first step's for an interconnected procedure.
+    public var receptionLevel: AdministrativeLevel { isInterconnected ? steps[0].level : level }
+
+    /// The step where the decision is signed: the last leader step (the last step when none is marked).
+    public var decisionStepIndex: Int? {
+        steps.lastIndex { $0.role == .leader } ?? (steps.isEmpty ? nil : steps.count - 1)
+    }
+
+    /// The first step after `index` that runs at another stage (where the next hand-over goes).
+    public func nextStageIndex(after index: Int) -> Int? {
+        guard index < steps.count else { return nil }
+        let current = steps[index].stage
+        return steps.indices.first { $0 > index && steps[$0].stage != current }
+    }
+
+    /// A step's share of the lead time, as a lead time of its own.
+    public func share(of index: Int) -> LeadTime? {
+        guard steps.indices.contains(index) else { return nil }
+        // Steps of the same stage that follow each other are one stay at that unit.
+        let stage = steps[index].stage
+        var total = 0
+        var cursor = index
+        while cursor < steps.count && steps[cursor].stage == stage {
+            total += steps[cursor].share
+            cursor += 1
+        }
+        switch leadTime {
+        case .workingDays: return .workingDays(total)
+        case .workingHours: return .workingHours(total)
+        }
     }
 
     /// Whether a dossier can be filed under this version on a given day.
@@ -109,6 +154,12 @@ public struct Procedure: Codable, Sendable, Hashable, Identifiable {
         if components.isEmpty { problems.append("procedure \(code) lists no components") }
         if Set(components.map(\.code)).count != components.count {
             problems.append("procedure \(code) repeats a component code")
+        }
+        if isInterconnected {
+            let shares = steps.reduce(0) { $0 + $1.share }
+            let lead = switch leadTime { case .workingDays(let days): days; case .workingHours(let hours): hours }
+            if shares > lead { problems.append("procedure \(code): the steps' shares (\(shares)) exceed the lead time (\(lead))") }
+            if steps.first?.role != .receiver { problems.append("procedure \(code): an interconnected procedure starts at a receiving desk") }
         }
         return problems
     }

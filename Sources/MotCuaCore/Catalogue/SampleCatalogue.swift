@@ -40,11 +40,11 @@ public enum SampleCatalogue {
         ProcedureComponent(code: code, name: name, mandatory: mandatory, digitisable: digitisable)
     }
 
-    /// One processing step.
+    /// One processing step; `unit` fixes the agency (a ministry's department) instead of the level above the desk.
     private static func step(
-        _ name: String, _ level: AdministrativeLevel, _ role: OfficerRole, _ share: Int
+        _ name: String, _ level: AdministrativeLevel, _ role: OfficerRole, _ share: Int, unit: String? = nil
     ) -> ProcessingStep {
-        ProcessingStep(name: name, level: level, role: role, share: share)
+        ProcessingStep(name: name, level: level, role: role, share: share, unit: unit)
     }
 
     /// The usual one-unit flow: the one-stop desk receives, a specialist appraises, the leader signs, the desk
@@ -67,7 +67,8 @@ public enum SampleCatalogue {
 
     // MARK: - Catalogue
 
-    /// The demo procedures (29): 9 commune, 6 district, 8 province and 6 ministry procedures.
+    /// The demo procedures (33): 9 commune, 6 district, 8 province and 6 ministry procedures, and 4
+    /// interconnected ones (liên thông) whose steps run at several levels or agencies.
     public static let procedures: [Procedure] = [
         // MARK: Commune level
 
@@ -622,5 +623,78 @@ public enum SampleCatalogue {
                 step("Trả kết quả", .ministry, .receiver, 0),
             ],
             field: "Dược phẩm"),
+
+        // MARK: Interconnected (liên thông): steps at several levels or agencies
+
+        Procedure(
+            code: "1.010801",  // sample code
+            name: "Giải quyết chế độ ưu đãi đối với người hoạt động kháng chiến bị nhiễm chất độc hóa học",
+            level: .province, competentAgency: "Sở Lao động - Thương binh và Xã hội",
+            leadTime: .workingDays(20), feeVND: 0, onlineMode: .partial,
+            components: [
+                doc("TP1", "Bản khai cá nhân đề nghị giải quyết chế độ"),
+                doc("TP2", "Giấy tờ chứng minh thời gian hoạt động kháng chiến"),
+                doc("TP3", "Biên bản giám định y khoa", mandatory: false),
+                doc("TP4", "Thẻ Căn cước của người đề nghị", digitisable: true),
+            ],
+            steps: [
+                // Commune receives and certifies, the district's labour office appraises, the province decides;
+                // the result goes back to the commune desk.
+                step("Tiếp nhận hồ sơ, xác nhận bản khai", .commune, .receiver, 5),
+                step("Phòng Lao động - Thương binh và Xã hội thẩm định, lập danh sách", .district, .specialist, 5),
+                step("Sở Lao động - Thương binh và Xã hội kiểm tra, đề xuất", .province, .specialist, 5),
+                step("Giám đốc Sở ra quyết định trợ cấp", .province, .leader, 5),
+                step("Trả kết quả tại bộ phận một cửa cấp xã", .commune, .receiver, 0),
+            ],
+            field: "Người có công"),
+
+        Procedure(
+            code: "1.010802",  // sample code
+            name: "Cấp thẻ thường trú cho người nước ngoài tại Việt Nam",
+            level: .ministry, competentAgency: "Cục Quản lý xuất nhập cảnh - Bộ Công an",
+            leadTime: .workingDays(15), feeVND: 100_000, feeNote: "Lệ phí cấp thẻ thường trú (mức mẫu)", onlineMode: .none,
+            components: [
+                doc("TP1", "Đơn đề nghị cấp thẻ thường trú (mẫu NA12)"),
+                doc("TP2", "Lý lịch tư pháp do cơ quan có thẩm quyền của nước mà người đó là công dân cấp"),
+                doc("TP3", "Bản sao hộ chiếu có chứng thực"),
+                doc("TP4", "Giấy tờ chứng minh đủ điều kiện xét cho thường trú"),
+            ],
+            steps: [
+                // The province's immigration office receives; the ministry's Immigration Department decides;
+                // the province hands the card back.
+                step("Phòng Quản lý xuất nhập cảnh Công an tỉnh tiếp nhận, kiểm tra", .province, .receiver, 2),
+                step("Cục Quản lý xuất nhập cảnh thẩm định, xác minh", .ministry, .specialist, 8, unit: "M-BCA.C01"),
+                step("Lãnh đạo Cục duyệt cấp thẻ thường trú", .ministry, .leader, 3, unit: "M-BCA.C01"),
+                step("Trả thẻ thường trú tại Công an tỉnh", .province, .receiver, 2),
+            ],
+            field: "Xuất nhập cảnh"),
+
+        Procedure(
+            code: "1.010803",  // sample code
+            name: "Cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi", level: .district,
+            competentAgency: "Bảo hiểm xã hội cấp huyện", leadTime: .workingDays(2), feeVND: 0, onlineMode: .fullProcess,
+            components: [doc("TP1", "Tờ khai tham gia bảo hiểm y tế (mẫu TK1-TS)")],
+            steps: deskFlow(.district, appraise: 1, sign: 1), field: "Bảo hiểm y tế"),
+
+        Procedure(
+            code: "1.010804",  // sample code
+            name: "Liên thông các thủ tục hành chính về đăng ký khai sinh, đăng ký thường trú, cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi",
+            level: .district, competentAgency: "Ủy ban nhân dân cấp xã; Công an cấp xã; Bảo hiểm xã hội cấp huyện",
+            leadTime: .workingDays(5), feeVND: 0, onlineMode: .fullProcess,
+            components: [
+                doc("TP1", "Tờ khai đăng ký khai sinh"),
+                doc("TP2", "Giấy chứng sinh", digitisable: true),
+                doc("TP3", "Tờ khai thay đổi thông tin cư trú (mẫu CT01)"),
+                doc("TP4", "Tờ khai tham gia bảo hiểm y tế (mẫu TK1-TS)"),
+            ],
+            steps: [
+                step("Tiếp nhận hồ sơ liên thông", .commune, .receiver, 0),
+                step("Công chức tư pháp - hộ tịch đăng ký khai sinh", .commune, .specialist, 1),
+                step("Công an cấp xã đăng ký thường trú", .commune, .specialist, 2),
+                step("Bảo hiểm xã hội cấp huyện cấp thẻ bảo hiểm y tế", .district, .specialist, 1),
+                step("Ký, phát hành thẻ bảo hiểm y tế", .district, .leader, 1),
+                step("Trả kết quả (trích lục khai sinh, xác nhận thường trú, thẻ BHYT)", .commune, .receiver, 0),
+            ],
+            field: "Hộ tịch", bundle: ["1.001193", "1.004222", "1.010803"]),
     ]
 }

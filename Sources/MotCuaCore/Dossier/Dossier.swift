@@ -163,6 +163,20 @@ public struct Dossier: Codable, Sendable, Hashable {
     public var satisfaction: Int?
     /// The state to which a supplement returns, recorded when the supplement is requested.
     public var stateBeforeSupplement: DossierState?
+    /// Nodes of the receiving and the competent unit (nil in documents written before routing existed).
+    public var receivingNode: String?
+    public var competentNode: String?
+    /// The node that holds the dossier now.
+    public var holderNode: String?
+    /// The journey: one entry per unit the dossier stayed at, in order (nil before routing existed).
+    public var hops: [DossierHop]?
+    /// The step of the procedure the holder performs (interconnected procedures).
+    public var stepIndex: Int?
+    /// The transfer that brought the dossier to this node, and the unit that sent it (for a send-back).
+    public var arrivedBy: String?
+    public var arrivedFromUnit: String?
+    /// Why the last transfer came back, if it did.
+    public var lastSendBackReason: String?
 
     public init(
         code: String, procedureCode: String, procedureVersion: Int, applicant: Applicant, channel: SubmissionChannel,
@@ -185,6 +199,12 @@ public struct Dossier: Codable, Sendable, Hashable {
         self.feeVND = feeVND
         self.flags = DossierFlags()
         self.components = components
+    }
+
+    /// The journey so far (empty for documents written before routing existed).
+    public var path: [DossierHop] {
+        get { hops ?? [] }
+        set { hops = newValue }
     }
 
     /// The national status code (1-10) that the portal shows.

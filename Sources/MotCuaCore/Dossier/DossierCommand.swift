@@ -43,12 +43,14 @@ public enum DossierCommand: Sendable, Hashable {
     case supplement(components: [ComponentUpload], note: String?)
     case requestPayment(amountVND: Int, description: String?)
     case recordPayment(amountVND: Int, method: PaymentMethod, reference: String?)
-    case forward(toUnit: String, note: String?)
+    /// `toUnit` nil: the next stage of the procedure's steps.
+    case forward(toUnit: String?, note: String?)
     case extend(reason: String, workingDays: Int?, newDueAt: Date?)
     case decide(outcome: DecisionOutcome, reason: String?, resultSummary: String?, resultDocument: ComponentUpload?)
     case returnResult(note: String?, satisfaction: Int?)
     case requestWithdrawal(reason: String?)
     case stop(reason: String)
+    case sendBack(reason: String)
 
     public var action: DossierAction {
         switch self {
@@ -65,6 +67,7 @@ public enum DossierCommand: Sendable, Hashable {
         case .returnResult: .returnResult
         case .requestWithdrawal: .requestWithdrawal
         case .stop: .stop
+        case .sendBack: .sendBack
         }
     }
 }
@@ -159,7 +162,8 @@ public struct ActionBody: Decodable, Sendable {
             }
             return .recordPayment(amountVND: amountVND, method: parsed, reference: reference)
         case .forward:
-            return .forward(toUnit: try required(toUnit, "toUnit"), note: note)
+            let target = toUnit?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return .forward(toUnit: target?.isEmpty == false ? target : nil, note: note)
         case .extend:
             let why = try required(reason, "reason")
             var due: Date?
@@ -199,6 +203,8 @@ public struct ActionBody: Decodable, Sendable {
             return .requestWithdrawal(reason: reason)
         case .stop:
             return .stop(reason: try required(reason, "reason"))
+        case .sendBack:
+            return .sendBack(reason: try required(reason, "reason"))
         }
     }
 }

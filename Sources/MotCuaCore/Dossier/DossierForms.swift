@@ -86,3 +86,57 @@ public enum DossierForm: Sendable, Hashable, Encodable {
         }
     }
 }
+
+/// Form 06: the processing-control sheet (Phiếu kiểm soát quá trình giải quyết hồ sơ): every hand-over of
+/// the dossier with its times, the officer who handed it over, and whether each stay kept its share.
+public struct ProcessingControlSheet: Codable, Sendable, Hashable {
+    public struct Row: Codable, Sendable, Hashable {
+        public var fromUnit: String
+        public var fromUnitName: String?
+        public var toUnit: String
+        public var toUnitName: String?
+        public var toNode: String?
+        public var step: String?
+        /// When the sender handed it over, and when the receiving unit's node took it in.
+        public var handedOverAt: Date
+        public var receivedAt: Date
+        public var handedOverBy: String?
+        /// The sender's share of the lead time ended at.
+        public var senderStepDueAt: Date?
+        public var senderOnTime: Bool?
+    }
+
+    public var form = "06"
+    public var title = "Phiếu kiểm soát quá trình giải quyết hồ sơ"
+    public var dossierCode: String
+    public var procedureCode: String
+    public var receivedAt: Date?
+    public var appointmentAt: Date?
+    public var rows: [Row]
+    /// Where the dossier is now, and since when.
+    public var currentUnit: String
+    public var currentNode: String?
+    public var since: Date?
+    /// The stay that is over its share now, if any: the unit that owes the apology (Form 04).
+    public var lateAtUnit: String?
+
+    public init(dossier: Dossier, now: Date, unitName: (String) -> String?) {
+        dossierCode = dossier.code
+        procedureCode = dossier.procedureCode
+        receivedAt = dossier.receivedAt
+        appointmentAt = dossier.dueAt
+        let path = dossier.path
+        rows = path.indices.dropFirst().map { index in
+            let from = path[index - 1]
+            let to = path[index]
+            return Row(
+                fromUnit: from.unit, fromUnitName: unitName(from.unit), toUnit: to.unit, toUnitName: unitName(to.unit), toNode: to.node,
+                step: to.step, handedOverAt: to.arrivedAt, receivedAt: to.receivedAt ?? to.arrivedAt, handedOverBy: to.handedOverBy,
+                senderStepDueAt: from.stepDueAt, senderOnTime: from.stepDueAt.map { _ in !from.isLate(at: now) })
+        }
+        currentUnit = dossier.holderUnit
+        currentNode = dossier.holderNode
+        since = path.last.map { $0.receivedAt ?? $0.arrivedAt }
+        lateAtUnit = path.last.flatMap { $0.isLate(at: now) && !dossier.state.isTerminal ? $0.unit : nil }
+    }
+}

@@ -7,6 +7,12 @@ public struct DossierContext: Sendable {
     public var deadlines: DeadlineCalculator
     public var now: Date
     public var actor: Actor
+    /// This node's id, written into the journey.
+    public var nodeID: String = ""
+    /// Units of other nodes, for hand-overs and filing anywhere.
+    public var federation = FederationDirectory()
+    /// The id a transfer decided by this transition will carry (the shell makes a fresh one per call).
+    public var transferID: String = ""
 
     public init(procedure: Procedure, units: UnitDirectory, deadlines: DeadlineCalculator, now: Date, actor: Actor) {
         self.procedure = procedure
@@ -24,6 +30,27 @@ public struct DossierOutcome: Sendable {
     public var event: EventDraft
     public var form: DossierForm?
     public var uploads: [ComponentUpload]
+    /// The dossier leaves for another node: the shell queues this transfer with the event.
+    public var transfer: TransferOrder? = nil
+}
+
+/// Where a new dossier goes: the desk that receives it, the competent unit (perhaps at another node) and
+/// the unit that holds it first.
+public struct DossierRoute: Sendable {
+    public var receiving: AdministrativeUnit
+    public var competent: String
+    public var competentNode: String?
+    public var holder: AdministrativeUnit
+    /// The procedure step the first holder performs (interconnected procedures).
+    public var stepIndex: Int?
+
+    public init(receiving: AdministrativeUnit, competent: String, competentNode: String?, holder: AdministrativeUnit, stepIndex: Int?) {
+        self.receiving = receiving
+        self.competent = competent
+        self.competentNode = competentNode
+        self.holder = holder
+        self.stepIndex = stepIndex
+    }
 }
 
 /// A new dossier as the API hands it in, before it has a code.
@@ -54,11 +81,12 @@ public struct DossierSubmission: Sendable {
 /// The dossier state machine: applies commands through the one transition table, or refuses them with a
 /// typed error. No I/O, no clock of its own.
 public enum DossierMachine {
-    /// Checks a submission and decides where it goes. Returns the units (receiving, competent) to use;
-    /// the caller allocates the code from the receiving unit's agency code, then calls `intake`.
+    /// Checks a submission and decides where it goes: the receiving desk, the competent unit (here or, for
+    /// filing anywhere and interconnected procedures, at another node) and the first holder. The caller
+    /// allocates the code from the receiving unit's agency code, then calls `intake`.
     public static func route(
         _ submission: inout DossierSubmission, context: DossierContext
-    ) throws(DossierError) -> (receiving: AdministrativeUnit, competent: AdministrativeUnit) {
+    ) throws(DossierError) -> DossierRoute {
         let procedure = context.procedure
         let today = VietnamTime.localDate(of: context.now)
         guard procedure.isEffective(on: today) else { throw .procedureNotEffective(procedure.code) }
@@ -66,53 +94,93 @@ public enum DossierMachine {
         submission.applicant = try validateApplicant(submission.applicant, now: context.now)
         submission.components = try validateComponents(submission.components, procedure: procedure)
 
+        // The unit the applicant names: the competent unit, or for an interconnected procedure the desk
+        // of its first step (the commune for commune → district → province).
+        let level = procedure.receptionLevel
         let candidates = context.units.units.values
-            .filter { $0.level == procedure.level && $0.isEffective(on: today) }
+            .filter { $0.level == level && $0.isEffective(on: today) }
             .sorted { $0.code < $1.code }
-        let competent: AdministrativeUnit
+        var chosenUnit: AdministrativeUnit?
+        var foreign: FederationUnit?
         if let chosen = submission.unit {
-            guard let unit = context.units[chosen], unit.isEffective(on: today) else { throw .unknownUnit(chosen) }
-            guard unit.level == procedure.level else {
-                throw .invalid(field: "unit", reason: "\(chosen) is a \(unit.level.rawValue); this procedure is decided at \(procedure.level.rawValue) level")
+            if let unit = context.units[chosen] {
+                guard unit.isEffective(on: today) else { throw .unknownUnit(chosen) }
+                guard unit.level == level else {
+                    throw .invalid(field: "unit", reason: "\(chosen) is a \(unit.level.rawValue); this procedure is filed at \(level.rawValue) level")
+                }
+                chosenUnit = unit
+            } else if let other = context.federation[chosen] {
+                // Filing anywhere: the competent unit belongs to another node; the desk here takes it in.
+                guard !procedure.isInterconnected, other.level == procedure.level else {
+                    throw .invalid(field: "unit", reason: "\(chosen) (\(other.name), node \(other.node)) is a \(other.level.rawValue); this procedure is decided at \(procedure.level.rawValue) level")
+                }
+                guard submission.channel != .online else {
+                    throw .invalid(field: "unit", reason: "\(chosen) is served by node \(other.node): file online there, or at any desk here in person")
+                }
+                foreign = other
+            } else {
+                throw .unknownUnit(chosen)
             }
-            competent = unit
         } else if candidates.count == 1 {
-            competent = candidates[0]
+            chosenUnit = candidates[0]
         } else if candidates.isEmpty {
-            throw .notCompetentHere(procedure: procedure.code, reason: "it is decided at \(procedure.level.rawValue) level (\(procedure.competentAgency)) and no such unit belongs to this node")
+            throw .notCompetentHere(procedure: procedure.code, reason: "it is filed at \(level.rawValue) level (\(procedure.competentAgency)) and no such unit belongs to this node")
         } else {
-            throw .invalid(field: "unit", reason: "choose the competent \(procedure.level.rawValue): one of \(candidates.prefix(8).map(\.code).joined(separator: ", "))\(candidates.count > 8 ? ", …" : "")")
+            throw .invalid(field: "unit", reason: "choose the \(procedure.isInterconnected ? "receiving" : "competent") \(level.rawValue): one of \(candidates.prefix(8).map(\.code).joined(separator: ", "))\(candidates.count > 8 ? ", …" : "")")
         }
 
-        var receiving = competent
+        var receiving = chosenUnit
         if submission.channel != .online, case .officer(_, let roles, let units) = context.actor {
             guard roles.contains(.receiver) else {
                 throw .notPermitted(action: .receive, allowed: [OfficerRole.receiver.rawValue])
             }
-            // Filed at the desk of the officer's own unit (filing anywhere within the province).
+            // Filed at the desk of the officer's own unit (filing anywhere).
             guard let deskCode = units.first, let desk = context.units[deskCode] else { throw .unknownUnit(units.first ?? "") }
             receiving = desk
         } else if submission.channel != .online {
             throw .invalid(field: "channel", reason: "counter and post filings are made by a receiving officer (log in first)")
         }
-        return (receiving, competent)
+        guard let receiving else { throw .unknownUnit(submission.unit ?? "") }
+
+        if let foreign {
+            return DossierRoute(receiving: receiving, competent: foreign.code, competentNode: foreign.node, holder: receiving, stepIndex: nil)
+        }
+        let chosen = chosenUnit!
+        guard procedure.isInterconnected, let decision = procedure.decisionStepIndex else {
+            return DossierRoute(receiving: receiving, competent: chosen.code, competentNode: context.nodeID, holder: chosen, stepIndex: nil)
+        }
+        guard let competent = StepRouting.unit(
+            for: procedure.steps[decision], receivingUnit: chosen.code, units: context.units, federation: context.federation)
+        else {
+            throw .notCompetentHere(procedure: procedure.code, reason: "no \(procedure.steps[decision].level.rawValue) above \(chosen.code) decides it")
+        }
+        let competentNode = context.units[competent] != nil ? context.nodeID : context.federation[competent]?.node
+        return DossierRoute(receiving: receiving, competent: competent, competentNode: competentNode, holder: chosen, stepIndex: 0)
     }
 
     /// Creates the dossier: online submissions start at status 1; a receiver at the counter files it
     /// straight into status 2 and hands out the receipt (Form 01).
     public static func intake(
-        _ submission: DossierSubmission, code: String, receiving: AdministrativeUnit, competent: AdministrativeUnit,
-        context: DossierContext
+        _ submission: DossierSubmission, code: String, route: DossierRoute, context: DossierContext
     ) -> DossierOutcome {
         let procedure = context.procedure
+        let receiving = route.receiving
         let received = submission.components.map { upload in
             upload.received(name: procedure.components.first { $0.code == upload.code }?.name ?? upload.code)
         }
         var dossier = Dossier(
             code: code, procedureCode: procedure.code, procedureVersion: procedure.version,
             applicant: submission.applicant, channel: submission.channel, receivingUnit: receiving.code,
-            competentUnit: competent.code, holderUnit: competent.code, state: .submitted,
+            competentUnit: route.competent, holderUnit: route.holder.code, state: .submitted,
             submittedAt: context.now, feeVND: procedure.feeVND, components: received)
+        dossier.receivingNode = context.nodeID
+        dossier.competentNode = route.competentNode
+        dossier.holderNode = context.nodeID
+        dossier.stepIndex = route.stepIndex
+        dossier.path = [DossierHop(
+            node: context.nodeID, unit: route.holder.code, level: route.holder.level, arrivedAt: context.now,
+            stepDueAt: route.stepIndex.flatMap { procedure.share(of: $0) }.map { context.deadlines.dueAt(receivedAt: context.now, lead: $0) },
+            step: route.stepIndex.map { procedure.steps[$0].name })]
         dossier.flags.identityVerified = submission.identityVerified
         dossier.flags.digitised = !received.isEmpty
         dossier.flags.reused = received.contains { $0.reused }
@@ -130,8 +198,9 @@ public enum DossierMachine {
             "procedureVersion": .int(Int64(procedure.version)),
             "channel": .string(submission.channel.rawValue),
             "receivingUnit": .string(receiving.code),
-            "competentUnit": .string(competent.code),
-            "holderLevel": .string(competent.level.rawValue),
+            "competentUnit": .string(route.competent),
+            "holderUnit": .string(route.holder.code),
+            "holderLevel": .string(route.holder.level.rawValue),
             "status": .int(Int64(dossier.status)),
             "state": .string(dossier.state.rawValue),
             "components": .array(received.map { .object(["code": .string($0.code), "sha256": .string($0.sha256), "sizeBytes": .int(Int64($0.sizeBytes))]) }),
@@ -139,6 +208,7 @@ public enum DossierMachine {
             "submittedAt": .string(VietnamTime.format(context.now)),
         ]
         if let reference = submission.applicantRef { payload["applicantRef"] = .string(reference) }
+        payload.merge(journeyPayload(dossier)) { _, new in new }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
         let event = EventDraft(dossierCode: code, kind: kind, actor: context.actor.logName, at: context.now, payload: .object(payload))
@@ -161,6 +231,8 @@ public enum DossierMachine {
         var payload: [String: JSONValue] = [:]
         var form: DossierForm?
         var uploads: [ComponentUpload] = []
+        var transfer: TransferOrder?
+        let hopsBefore = dossier.path.count
 
         switch command {
         case .receive(let note):
@@ -207,18 +279,17 @@ public enum DossierMachine {
             payload["amountVND"] = .int(Int64(amount))
             payload["method"] = .string(method.rawValue)
             payload["reference"] = reference.map(JSONValue.string)
-        case .forward(let toUnit, let note):
-            guard let target = context.units[toUnit], target.isEffective(on: VietnamTime.localDate(of: now)) else {
-                throw .unknownUnit(toUnit)
-            }
-            guard target.code != dossier.holderUnit else {
-                throw .invalid(field: "toUnit", reason: "the dossier is already at \(toUnit)")
-            }
+        case .forward(let requested, let note):
+            let target = try handOverTarget(requested, dossier: dossier, context: context)
             payload["fromUnit"] = .string(dossier.holderUnit)
-            payload["toUnit"] = .string(target.code)
-            payload["toLevel"] = .string(target.level.rawValue)
+            payload["toUnit"] = .string(target.unit)
             payload["note"] = note.map(JSONValue.string)
-            dossier.holderUnit = target.code
+            if let local = context.units[target.unit] {
+                payload["toLevel"] = .string(local.level.rawValue)
+            } else {
+                transfer = try order(.handOver, to: target.unit, node: target.node, dossier: dossier, context: context)
+            }
+            moveTo(&dossier, unit: target.unit, node: target.node, level: target.level, step: target.step, context: context)
             dossier.assignee = nil
         case .extend(let reason, let workingDays, let newDueAt):
             guard dossier.extensionCount == 0 else { throw .extensionAlreadyUsed }
@@ -260,7 +331,19 @@ public enum DossierMachine {
             payload["outcome"] = .string(outcome.rawValue)
             payload["reason"] = reason.map(JSONValue.string)
             payload["resultSummary"] = summary.map(JSONValue.string)
-            dossier.holderUnit = dossier.receivingUnit
+            if dossier.holderUnit != dossier.receivingUnit {
+                let desk = context.units[dossier.receivingUnit]
+                let deskNode = desk != nil ? context.nodeID : dossier.receivingNode
+                if desk == nil {
+                    // Filed at another node: the decision and the result travel back to that desk.
+                    transfer = try order(.result, to: dossier.receivingUnit, node: deskNode, dossier: dossier, context: context)
+                }
+                let handBack = context.procedure.steps.indices.last.flatMap { last in
+                    context.procedure.steps[last].role == .receiver ? last : nil
+                }
+                moveTo(&dossier, unit: dossier.receivingUnit, node: deskNode, level: desk?.level ?? context.federation[dossier.receivingUnit]?.level,
+                       step: dossier.stepIndex == nil ? nil : handBack, context: context)
+            }
         case .returnResult(let note, let satisfaction):
             dossier.returnedAt = now
             dossier.satisfaction = satisfaction
@@ -272,6 +355,15 @@ public enum DossierMachine {
             form = .stopNotice(StopNoticeForm(
                 dossierCode: dossier.code, applicantName: dossier.applicant.fullName, reason: reason,
                 onApplicantRequest: current.state == .withdrawalRequested, stoppedBy: who, stoppedAt: now))
+        case .sendBack(let reason):
+            guard let from = dossier.arrivedFromUnit, context.units[from] == nil else {
+                throw .invalid(field: "action", reason: "only a dossier received from another node can be sent back; forward it or stop it")
+            }
+            let node = dossier.path.last(where: { $0.unit == from })?.node ?? context.federation[from]?.node
+            transfer = try order(.sendBack, to: from, node: node, dossier: dossier, context: context, reason: reason)
+            payload["reason"] = .string(reason)
+            moveTo(&dossier, unit: from, node: node, level: context.federation[from]?.level, step: nil, context: context)
+            dossier.assignee = nil
         }
 
         switch row.clock {
@@ -298,17 +390,166 @@ public enum DossierMachine {
             dossier.finishedAt = now
         }
         if let next = row.to { dossier.state = next }
+        // What the country sees: a result on its way back is decided (9); a hand-over is being processed (4).
+        let reported = dossier.state
+        var kind = row.event
+        if let transfer {
+            dossier.state = .transferred
+            if transfer.kind == .handOver { kind = .transferSent }
+            payload["transferId"] = .string(transfer.transferId)
+            payload["transferKind"] = .string(transfer.kind.rawValue)
+            payload["toNode"] = transfer.toNode.map(JSONValue.string)
+        }
 
-        payload["status"] = .int(Int64(dossier.status))
-        payload["state"] = .string(dossier.state.rawValue)
+        payload["status"] = .int(Int64(reported.nationalStatus))
+        payload["state"] = .string(transfer == nil ? reported.rawValue : (reported == .decided ? reported.rawValue : DossierState.transferred.rawValue))
         payload["holderUnit"] = .string(dossier.holderUnit)
-        if let level = context.units[dossier.holderUnit]?.level { payload["holderLevel"] = .string(level.rawValue) }
+        if let level = dossier.path.last?.level ?? context.units[dossier.holderUnit]?.level { payload["holderLevel"] = .string(level.rawValue) }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
+        payload.merge(journeyPayload(dossier, withPath: dossier.path.count != hopsBefore)) { _, new in new }
         let event = EventDraft(
-            dossierCode: dossier.code, kind: row.event, actor: who, at: now,
+            dossierCode: dossier.code, kind: kind, actor: who, at: now,
             payload: .object(payload.filter { $0.value != .null }))
-        return DossierOutcome(dossier: dossier, event: event, form: form, uploads: uploads)
+        return DossierOutcome(dossier: dossier, event: event, form: form, uploads: uploads, transfer: transfer)
+    }
+
+    // MARK: - Hand-overs
+
+    /// Where a forward goes: the unit named, or the procedure's next stage; and the step it performs there.
+    static func handOverTarget(
+        _ requested: String?, dossier: Dossier, context: DossierContext
+    ) throws(DossierError) -> (unit: String, node: String?, level: AdministrativeLevel?, step: Int?) {
+        let procedure = context.procedure
+        func stageUnit(_ index: Int) -> String? {
+            StepRouting.unit(for: procedure.steps[index], receivingUnit: dossier.receivingUnit, units: context.units, federation: context.federation)
+        }
+        var unit = requested
+        var step: Int?
+        if let current = dossier.stepIndex {
+            var cursor = current
+            while let next = procedure.nextStageIndex(after: cursor) {
+                let candidate = stageUnit(next)
+                if unit == nil || candidate == unit {
+                    unit = candidate
+                    step = next
+                    break
+                }
+                cursor = next
+            }
+        }
+        guard let unit else {
+            throw .invalid(field: "toUnit", reason: "name the unit to hand the dossier to (the procedure has no further step)")
+        }
+        guard unit != dossier.holderUnit else { throw .invalid(field: "toUnit", reason: "the dossier is already at \(unit)") }
+        if let local = context.units[unit] {
+            guard local.isEffective(on: VietnamTime.localDate(of: context.now)) else { throw .unknownUnit(unit) }
+            return (unit, context.nodeID, local.level, step)
+        }
+        if let foreign = context.federation[unit] { return (unit, foreign.node, foreign.level, step) }
+        // A unit fixed by the catalogue (a ministry's department) is routed even before the directory lists it.
+        if let step, procedure.steps[step].unit == unit { return (unit, nil, procedure.steps[step].level, step) }
+        throw .unknownUnit(unit)
+    }
+
+    /// A transfer to another node, with the id the shell supplied.
+    static func order(
+        _ kind: TransferKind, to unit: String, node: String?, dossier: Dossier, context: DossierContext, reason: String? = nil
+    ) throws(DossierError) -> TransferOrder {
+        guard !context.transferID.isEmpty else {
+            throw .invalid(field: "toUnit", reason: "\(unit) belongs to another node and this node is not connected to a hub")
+        }
+        return TransferOrder(transferId: context.transferID, kind: kind, fromUnit: dossier.holderUnit, toUnit: unit, toNode: node, reason: reason)
+    }
+
+    /// Moves the dossier to a unit: closes the current stay and opens the next one in the journey.
+    static func moveTo(
+        _ dossier: inout Dossier, unit: String, node: String?, level: AdministrativeLevel?, step: Int?, context: DossierContext
+    ) {
+        var path = dossier.path
+        if !path.isEmpty { path[path.count - 1].leftAt = context.now }
+        let local = node == context.nodeID && context.units[unit] != nil
+        // The step's share runs from arrival; between nodes the destination computes it on receipt.
+        let due = local ? step.flatMap { context.procedure.share(of: $0) }.map { context.deadlines.dueAt(receivedAt: context.now, lead: $0) } : nil
+        path.append(DossierHop(
+            node: node, unit: unit, level: level, arrivedAt: context.now, stepDueAt: due,
+            step: step.map { context.procedure.steps[$0].name }, handedOverBy: context.actor.logName,
+            transferId: local ? nil : context.transferID))
+        dossier.path = path
+        dossier.holderUnit = unit
+        dossier.holderNode = node
+        if let step { dossier.stepIndex = step }
+    }
+
+    /// Where the dossier is in its journey, for the event (the hub folds it into the national path).
+    static func journeyPayload(_ dossier: Dossier, withPath: Bool = true) -> [String: JSONValue] {
+        var payload: [String: JSONValue] = ["hop": .int(Int64(max(0, dossier.path.count - 1)))]
+        if let node = dossier.holderNode { payload["holderNode"] = .string(node) }
+        if let node = dossier.receivingNode { payload["receivingNode"] = .string(node) }
+        if let node = dossier.competentNode { payload["competentNode"] = .string(node) }
+        if withPath { payload["path"] = .array(dossier.path.enumerated().map { $0.element.json(index: $0.offset) }) }
+        return payload
+    }
+
+    /// Takes in a transfer from another node: a hand-over, a result coming back or a send-back. The shell
+    /// has checked that the transfer id is new and that the component files match their SHA-256.
+    public static func accept(
+        _ transfer: IncomingTransfer, existing: Dossier?, context: DossierContext
+    ) throws(DossierError) -> DossierOutcome {
+        guard let unit = context.units[transfer.toUnit] else { throw .unknownUnit(transfer.toUnit) }
+        var dossier = transfer.dossier
+        guard dossier.code == (existing?.code ?? dossier.code) else { throw .invalid(field: "dossier", reason: "code mismatch") }
+        switch transfer.kind {
+        case .handOver:
+            dossier.state = .forwarded
+            dossier.arrivedBy = transfer.transferId
+            dossier.arrivedFromUnit = transfer.fromUnit
+        case .result:
+            guard existing != nil, dossier.receivingUnit == unit.code else {
+                throw .invalid(field: "transfer", reason: "a result for \(dossier.code) came to \(unit.code), which did not receive it")
+            }
+            dossier.state = .decided
+            dossier.arrivedBy = existing?.arrivedBy
+            dossier.arrivedFromUnit = existing?.arrivedFromUnit
+        case .sendBack:
+            guard existing != nil else {
+                throw .invalid(field: "transfer", reason: "\(dossier.code) was sent back to \(unit.code), which never sent it")
+            }
+            dossier.state = .forwarded
+            dossier.lastSendBackReason = transfer.reason
+            // Keep where it had come from, so this node can send it further back.
+            dossier.arrivedBy = existing?.arrivedBy
+            dossier.arrivedFromUnit = existing?.arrivedFromUnit
+        }
+        dossier.holderUnit = unit.code
+        dossier.holderNode = context.nodeID
+        dossier.assignee = nil
+        var path = dossier.path
+        if path.last?.unit != unit.code {
+            path.append(DossierHop(node: context.nodeID, unit: unit.code, level: unit.level, arrivedAt: transfer.sentAt, transferId: transfer.transferId))
+        }
+        path[path.count - 1].node = context.nodeID
+        path[path.count - 1].level = unit.level
+        path[path.count - 1].receivedAt = context.now
+        if transfer.kind == .handOver, let step = dossier.stepIndex, let share = context.procedure.share(of: step) {
+            path[path.count - 1].stepDueAt = context.deadlines.dueAt(receivedAt: context.now, lead: share)
+        }
+        dossier.path = path
+
+        var payload: [String: JSONValue] = [
+            "transferId": .string(transfer.transferId), "transferKind": .string(transfer.kind.rawValue),
+            "fromNode": .string(transfer.fromNode), "fromUnit": .string(transfer.fromUnit),
+            "procedureCode": .string(dossier.procedureCode), "receivingUnit": .string(dossier.receivingUnit),
+            "competentUnit": .string(dossier.competentUnit), "holderUnit": .string(unit.code), "holderLevel": .string(unit.level.rawValue),
+            "status": .int(Int64(dossier.status)), "state": .string(dossier.state.rawValue), "flags": dossier.flags.json,
+        ]
+        if let reason = transfer.reason { payload["reason"] = .string(reason) }
+        if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
+        if let outcome = dossier.outcome, transfer.kind == .result { payload["outcome"] = .string(outcome.rawValue) }
+        payload.merge(journeyPayload(dossier)) { _, new in new }
+        let kind: EventKind = transfer.kind == .sendBack ? .transferRefused : .transferReceived
+        let event = EventDraft(dossierCode: dossier.code, kind: kind, actor: "node:\(transfer.fromNode)", at: context.now, payload: .object(payload))
+        return DossierOutcome(dossier: dossier, event: event, form: nil, uploads: [])
     }
 
     /// Whether the actor's role may make this move. Who the applicant or the system is, is established by

@@ -31,13 +31,16 @@ public enum DossierState: String, Codable, Sendable, CaseIterable {
     case decided
     /// 10: result returned to the applicant. Terminal.
     case returned
+    /// 4 (or 9 for a result on its way back): handed to a unit of another node through the hub; this node
+    /// does not hold the dossier now and takes no action on it until it comes back.
+    case transferred
 
     public var nationalStatus: Int {
         switch self {
         case .submitted: 1
         case .received: 2
         case .refused: 3
-        case .assigned, .forwarded, .supplemented, .paid: 4
+        case .assigned, .forwarded, .supplemented, .paid, .transferred: 4
         case .incompleteOnline, .supplementRequested: 5
         case .paymentRequested: 6
         case .withdrawalRequested: 7

@@ -15,6 +15,8 @@ public enum DossierAction: String, Codable, Sendable, CaseIterable {
     case returnResult = "return"
     case requestWithdrawal = "request-withdrawal"
     case stop
+    /// A unit that received a dossier from another node and cannot act on it hands it back, with a reason.
+    case sendBack = "send-back"
 }
 
 /// A party allowed to perform a transition.
@@ -112,6 +114,9 @@ public struct DossierTransition: Sendable, Hashable {
                   event: .stopped),
             .init(.stop, from: open.subtracting([.submitted, .incompleteOnline]), to: .stopped,
                   allowed: [.officer(.leader)], clock: .finish, scope: .holderUnit, event: .stopped),
+            .init(.sendBack, from: working.union([.forwarded]), to: .transferred,
+                  allowed: [.officer(.receiver), .officer(.specialist), .officer(.leader)], clock: .none,
+                  scope: .holderUnit, event: .transferSent),
         ]
     }()
 

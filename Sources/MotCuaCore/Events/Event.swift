@@ -17,6 +17,12 @@ public enum EventKind: String, Codable, Sendable, CaseIterable {
     case returned = "dossier.returned"
     case withdrawalRequested = "dossier.withdrawal-requested"
     case stopped = "dossier.stopped"
+    /// The dossier left for a unit of another node (a hand-over, a result going back, or a send-back).
+    case transferSent = "dossier.transfer-sent"
+    /// A transfer from another node was taken in (applied once, by transfer id).
+    case transferReceived = "dossier.transfer-received"
+    /// A transfer could not be delivered or applied (unknown unit, not competent); it goes back with the reason.
+    case transferRefused = "dossier.transfer-refused"
     case calendarRuleAdded = "calendar.rule-added"
     case calendarRuleWithdrawn = "calendar.rule-withdrawn"
 }

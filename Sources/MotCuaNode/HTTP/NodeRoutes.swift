@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MotCuaCore
+import MotCuaProtocol
 import MotCuaStore
 import NIOCore
 
@@ -26,6 +27,8 @@ struct NodeRoutes {
         v1.post("dossiers/:code/actions/:action") { request, context in try await act(request, context) }
         v1.get("dossiers/:code/events") { request, context in try await events(request, context) }
         v1.get("dossiers/:code/components") { request, context in try await components(request, context) }
+        v1.get("dossiers/:code/control-sheet") { request, context in try await controlSheet(request, context) }
+        v1.get("transfers") { request, _ in try await transfers(request) }
         v1.get("log/verify") { request, _ in
             _ = try await officer(request, roles: [.admin, .leader])
             return try json(try await service.database.verifyChain())
@@ -72,6 +75,9 @@ struct NodeRoutes {
         ]
         if let replication = service.replication?.status {
             answer["replication"] = try JSONValue.from(replication)
+        }
+        if let routing = service.transferAgent()?.status {
+            answer["routing"] = try JSONValue.from(routing)
         }
         return try json(answer)
     }
@@ -264,6 +270,7 @@ struct NodeRoutes {
     func publicView(_ dossier: Dossier) async throws -> PublicDossierView {
         let units = service.units
         let events = try await service.database.events(ofDossier: dossier.code)
+        let journey = await journey(of: dossier)
         return PublicDossierView(
             code: dossier.code, status: dossier.status, statusName: dossier.state.statusName,
             procedureCode: dossier.procedureCode,
@@ -272,7 +279,59 @@ struct NodeRoutes {
             finishedAt: dossier.finishedAt, returnedAt: dossier.returnedAt, overdue: dossier.isOverdue(at: service.now()),
             outcome: dossier.outcome, receivingUnit: UnitRef(dossier.receivingUnit, units),
             holderUnit: UnitRef(dossier.holderUnit, units), componentsReceived: dossier.components.map(\.name),
-            timeline: events.map { TimelineEntry($0, units: units) })
+            timeline: events.map { TimelineEntry($0, units: units) }, journey: journey.stops, journeySource: journey.source)
+    }
+
+    /// The journey for the public lookup: from the hub when it answers, else this node's own record.
+    func journey(of dossier: Dossier) async -> (stops: [JourneyStop], source: String) {
+        let units = service.units
+        let federation = service.federationDirectory
+        let now = service.now()
+        func name(_ unit: String) -> String? { units[unit]?.name ?? federation[unit]?.name }
+        func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+        if dossier.path.count > 1 || dossier.receivingNode != dossier.competentNode,
+           let hops = await service.transferAgent()?.nationalJourney(of: dossier.code), hops.count >= dossier.path.count {
+            return (hops.map { hop in
+                JourneyStop(
+                    unit: hop.unit, unitName: name(hop.unit), node: hop.node, level: hop.level, step: hop.step,
+                    arrivedAt: date(hop.arrivedAtMs)!, leftAt: date(hop.leftAtMs), stepDueAt: date(hop.stepDueAtMs),
+                    late: hop.isLate(atMs: Int64(now.timeIntervalSince1970 * 1000)), current: hop.index == hops.count - 1)
+            }, "hub")
+        }
+        let path = dossier.path
+        return (path.enumerated().map { index, hop in
+            JourneyStop(
+                unit: hop.unit, unitName: name(hop.unit), node: hop.node, level: hop.level?.rawValue, step: hop.step,
+                arrivedAt: hop.arrivedAt, leftAt: hop.leftAt, stepDueAt: hop.stepDueAt, late: hop.isLate(at: now),
+                current: index == path.count - 1)
+        }, "local")
+    }
+
+    /// Form 06 for an officer who can see the dossier.
+    func controlSheet(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
+        let officer = try await officer(request, roles: Set(OfficerRole.allCases))
+        let code = context.parameters.get("code") ?? ""
+        guard let dossier = try await service.dossier(code, officer: officer) else { throw StoreError.dossierNotFound(code) }
+        let units = service.units
+        let federation = service.federationDirectory
+        return try json(ProcessingControlSheet(dossier: dossier, now: service.now()) { units[$0]?.name ?? federation[$0]?.name })
+    }
+
+    /// The transfers this node sent to other nodes: pending ones first (waiting for the hub), then the rest.
+    func transfers(_ request: Request) async throws -> Response {
+        _ = try await officer(request, roles: Set(OfficerRole.allCases))
+        let now = service.now()
+        let items = try await service.database.outbox(limit: try limit(request)).map { item -> JSONValue in
+            .object([
+                "transferId": .string(item.order.transferId), "dossier": .string(item.dossier.code), "kind": .string(item.order.kind.rawValue),
+                "fromUnit": .string(item.order.fromUnit), "toUnit": .string(item.order.toUnit),
+                "toNode": item.order.toNode.map(JSONValue.string) ?? item.destination.map(JSONValue.string) ?? .null,
+                "state": .string(item.state), "attempts": .int(Int64(item.attempts)), "createdAt": .string(VietnamTime.format(item.createdAt)),
+                "ageMs": .int(Int64(now.timeIntervalSince(item.createdAt) * 1000)), "lastError": item.lastError.map(JSONValue.string) ?? .null,
+                "reason": item.order.reason.map(JSONValue.string) ?? .null,
+            ])
+        }
+        return try json(["items": JSONValue.array(items)])
     }
 
     func bearerToken(_ request: Request) throws -> String? {

@@ -128,6 +128,24 @@ struct PublicDossierView: Encodable {
     var holderUnit: UnitRef
     var componentsReceived: [String]
     var timeline: [TimelineEntry]
+    /// Where the dossier has been and is now, across nodes ("hub": from the national index; "local": what
+    /// this node knows, when the hub does not answer).
+    var journey: [JourneyStop]
+    var journeySource: String
+}
+
+/// One stay of the dossier, as the public lookup shows it.
+struct JourneyStop: Encodable {
+    var unit: String
+    var unitName: String?
+    var node: String?
+    var level: String?
+    var step: String?
+    var arrivedAt: Date
+    var leftAt: Date?
+    var stepDueAt: Date?
+    var late: Bool
+    var current: Bool
 }
 
 /// JSON for API answers: times as ISO 8601 in Vietnam time.

@@ -80,9 +80,8 @@ public final class ReplicationAgent: Service, Sendable {
     public var status: ReplicationStatus { snapshot.withLock { $0 } }
 
     public func run() async throws {
-        var client = try makeClient()
-        var certificateStamp = certificateModified()
-        defer { Task { [client] in try? await client.shutdown() } }
+        let link = try FederationLink(configuration: configuration, logger: logger)
+        defer { Task { await link.shutdown() } }
         let wakeUps = database.commits.wakeUps()
         let doorbell = Doorbell()
         let listener = Task { for await _ in wakeUps { doorbell.ring() } }
@@ -110,7 +109,7 @@ public final class ReplicationAgent: Service, Sendable {
                             pending += sender.failed(now: now())
                         }
                     case .send(let batch):
-                        switch await send(batch, client: client) {
+                        switch await send(batch, link: link) {
                         case .success(let reply):
                             lastError = nil
                             pending += sender.replied(reply, now: now())
@@ -123,14 +122,7 @@ public final class ReplicationAgent: Service, Sendable {
                         }
                         // A re-issued certificate (rotation, or after a revocation) is picked up without a
                         // restart: the next connection presents the new one.
-                        let stamp = certificateModified()
-                        if stamp != certificateStamp, let fresh = try? makeClient() {
-                            let old = client
-                            client = fresh
-                            certificateStamp = stamp
-                            Task { try? await old.shutdown() }
-                            logger.notice("replication certificate reloaded", metadata: ["node.id": "\(nodeID)"])
-                        }
+                        link.refreshIfRotated()
                     case .persistAcknowledged(let seq, let hash):
                         // A position that cannot be stored is only re-sent after a restart (the hub answers
                         // `duplicate`); it must never stop the node, so it is logged, not thrown.
@@ -183,39 +175,20 @@ public final class ReplicationAgent: Service, Sendable {
         case unavailable(String)
     }
 
-    func send(_ batch: ReplicationBatch, client: HTTPClient) async -> Result<ReplicationReply, SendFailure> {
+    func send(_ batch: ReplicationBatch, link: FederationLink) async -> Result<ReplicationReply, SendFailure> {
         do {
-            var request = HTTPClientRequest(url: configuration.hubURL + "/v1/replication/batches")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: batch.wireText()))
-            let response = try await client.execute(request, timeout: .seconds(configuration.requestTimeoutSeconds))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            let data = Data(body.readableBytesView)
-            switch response.status.code {
+            let (status, data) = try await link.call(.POST, "/v1/replication/batches", body: Data(batch.wireText().utf8))
+            switch status {
             case 200..<300:
                 return .success(try JSONDecoder().decode(ReplicationReply.self, from: data))
             case 400..<500:
-                return .failure(.refused("hub refused the batch (HTTP \(response.status.code)): \(String(decoding: data.prefix(300), as: UTF8.self))"))
+                return .failure(.refused("hub refused the batch (HTTP \(status)): \(String(decoding: data.prefix(300), as: UTF8.self))"))
             default:
-                return .failure(.unavailable("hub answered HTTP \(response.status.code)"))
+                return .failure(.unavailable("hub answered HTTP \(status)"))
             }
         } catch {
             return .failure(.unavailable("hub unreachable: \(error)"))
         }
-    }
-
-    func certificateModified() -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: configuration.certificatePath))?[.modificationDate] as? Date
-    }
-
-    func makeClient() throws -> HTTPClient {
-        let tls = try FederationTLS.clientConfiguration(
-            certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath)
-        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
-        clientConfiguration.httpVersion = .automatic
-        clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(configuration.requestTimeoutSeconds))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     }
 
     func publish(_ sender: ReplicationSender, lastError: String?, alarm: String?) {

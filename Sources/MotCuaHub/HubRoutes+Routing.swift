@@ -1,0 +1,172 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaSecurity
+import MotCuaStore
+import NIOCore
+
+/// The router's endpoints: nodes register their units, hand transfers in, take their mailbox and
+/// acknowledge it; operators watch the mailboxes. Every call is authorised by the client certificate.
+extension HubRoutes {
+    /// A transfer with its files: 24 MiB of documents in base64, plus the dossier.
+    static let maximumTransferBytes = 34 << 20
+
+    func node(_ context: FederationRequestContext) throws -> String {
+        guard case .node(let id)? = context.peer else {
+            throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates may use the router; you are \(context.peer?.uri ?? "nobody")")
+        }
+        return id
+    }
+
+    func registerRouting(on router: Router<FederationRequestContext>) {
+        router.put("/v1/federation/units") { request, context in
+            let nodeID = try node(context)
+            let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            struct Body: Decodable { var units: [FederationUnit] }
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)) else {
+                throw HubProblem(.badRequest, "request.malformed", "expected {\"units\": [{\"code\", \"name\", \"level\", \"parentCode\"}]}")
+            }
+            guard body.units.count <= 100_000 else { throw HubProblem(.contentTooLarge, "request.too-many-units", "at most 100,000 units") }
+            let units = body.units.map { unit in
+                var own = unit
+                own.node = nodeID
+                return own
+            }
+            let conflicts = try await service.database.registerUnits(units, node: nodeID, nowMs: service.nowMs)
+            guard conflicts.isEmpty else {
+                throw HubProblem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
+            }
+            return try jsonResponse(JSONValue.object(["node": .string(nodeID), "units": .int(Int64(units.count))]))
+        }
+        router.get("/v1/federation/units") { _, context in
+            guard context.peer != nil else { throw HubProblem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
+            let units = try await service.database.federationUnits()
+            return try jsonResponse(JSONValue.object(["items": .array(try units.map { try JSONValue.from($0) })]))
+        }
+        router.post("/v1/federation/transfers") { request, context in
+            let nodeID = try node(context)
+            let buffer = try await request.body.collect(upTo: Self.maximumTransferBytes)
+            let body = Data(buffer.readableBytesView)
+            let envelope: TransferEnvelope
+            do { envelope = try TransferEnvelope.decode(body) } catch {
+                throw HubProblem(.badRequest, "transfer.malformed", "\(error)")
+            }
+            let destination = try await service.database.nodeServing(unit: envelope.toUnit)
+            let decision = try await service.mailbox.admit(envelope, body: body, from: nodeID, destination: destination, nowMs: service.nowMs)
+            switch decision {
+            case .enqueue(let entry), .duplicate(let entry):
+                let duplicate = if case .duplicate = decision { true } else { false }
+                service.logger.info("transfer queued", metadata: [
+                    "transfer.id": "\(entry.transferId)", "dossier": "\(entry.dossierCode)", "from": "\(nodeID)",
+                    "to": "\(entry.destination ?? "?")", "duplicate": "\(duplicate)",
+                ])
+                return try jsonResponse(JSONValue.object([
+                    "transferId": .string(entry.transferId), "result": .string(duplicate ? "duplicate" : "queued"),
+                    "destination": entry.destination.map(JSONValue.string) ?? .null,
+                ]))
+            case .refuse(let reason):
+                throw HubProblem(.unprocessableContent, "transfer.refused", reason)
+            }
+        }
+        router.get("/v1/federation/mailbox") { request, context in
+            let nodeID = try node(context)
+            let limit = min(32, max(1, Int(request.uri.queryParameters.get("limit") ?? "") ?? 8))
+            let leased = try await service.mailbox.lease(for: nodeID, limit: limit, nowMs: service.nowMs, leaseMs: service.configuration.deliveryLeaseMs)
+            // The envelopes go out as they came in (the hub never re-encodes a dossier).
+            var text = "{\"items\":["
+            for (index, item) in leased.enumerated() {
+                if index > 0 { text += "," }
+                text += "{\"attempt\":\(item.entry.attempts),\"envelope\":"
+                text += String(decoding: item.body, as: UTF8.self)
+                text += "}"
+            }
+            text += "]}"
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.post("/v1/federation/mailbox/ack") { request, context in
+            let nodeID = try node(context)
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            struct Body: Decodable { var transferIds: [String] }
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), body.transferIds.count <= 1000 else {
+                throw HubProblem(.badRequest, "request.malformed", "expected {\"transferIds\": [...]} with at most 1,000 ids")
+            }
+            let results = try await service.mailbox.acknowledge(body.transferIds, by: nodeID, nowMs: service.nowMs)
+            var answer: [String: JSONValue] = [:]
+            for (id, result) in results {
+                switch result {
+                case .remove: answer[id] = .string("acknowledged")
+                case .alreadyDone: answer[id] = .string("already-acknowledged")
+                case .ignore(let reason): answer[id] = .string("ignored: \(reason)")
+                }
+            }
+            return try jsonResponse(JSONValue.object(["results": .object(answer)]))
+        }
+        // The filing node shows its applicant the whole journey, wherever the dossier is now.
+        router.get("/v1/federation/dossiers/:code/path") { _, context in
+            let nodeID = try node(context)
+            let code = context.parameters.get("code") ?? ""
+            guard let dossier = try await service.database.dossier(code),
+                  dossier.node == nodeID || dossier.receivingNode == nodeID || dossier.holderNode == nodeID else {
+                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(code) of yours in the national index")
+            }
+            return try jsonResponse(try await journeyJSON(dossier))
+        }
+
+        let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
+        national.get("mailbox") { _, _ in
+            let entries = try await service.mailbox.entries(queuedOnly: true)
+            let now = service.nowMs
+            var byDestination: [String: (count: Int, oldest: Int64)] = [:]
+            for entry in entries {
+                let key = entry.destination ?? "?"
+                let current = byDestination[key] ?? (0, entry.enqueuedAtMs)
+                byDestination[key] = (current.count + 1, min(current.oldest, entry.enqueuedAtMs))
+            }
+            return try jsonResponse(JSONValue.object([
+                "destinations": .array(byDestination.sorted { $0.key < $1.key }.map { key, value in
+                    .object(["node": .string(key), "queued": .int(Int64(value.count)), "oldestAgeMs": .int(now - value.oldest)])
+                }),
+                "items": .array(entries.map { mailboxJSON($0, nowMs: now) }),
+            ]))
+        }
+    }
+
+    func mailboxJSON(_ entry: MailboxEntry, nowMs: Int64) -> JSONValue {
+        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
+        return .object([
+            "transferId": .string(entry.transferId), "dossier": .string(entry.dossierCode), "kind": .string(entry.kind.rawValue),
+            "source": .string(entry.source), "destination": entry.destination.map(JSONValue.string) ?? .null, "toUnit": .string(entry.toUnit),
+            "state": .string(entry.state.rawValue), "enqueuedAt": time(entry.enqueuedAtMs), "ageMs": .int(nowMs - entry.enqueuedAtMs),
+            "attempts": .int(Int64(entry.attempts)), "acknowledgedAt": time(entry.acknowledgedAtMs),
+            "reason": entry.reason.map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    /// A dossier with its journey: every stay (node, unit, level, arrived, left, its step's due time and
+    /// whether it overran it) and the transfers between nodes.
+    func journeyJSON(_ dossier: NationalDossier) async throws -> JSONValue {
+        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
+        let now = service.nowMs
+        let path = try await service.database.path(of: dossier.code)
+        let transfers = try await service.mailbox.entries(queuedOnly: false, dossier: dossier.code, limit: 200)
+        guard case .object(var members) = dossierJSON(dossier) else { return dossierJSON(dossier) }
+        members["path"] = .array(path.map { hop in
+            let end = hop.leftAtMs ?? now
+            return .object([
+                "index": .int(Int64(hop.index)), "node": hop.node.map(JSONValue.string) ?? .null, "unit": .string(hop.unit),
+                "level": hop.level.map(JSONValue.string) ?? .null, "step": hop.step.map(JSONValue.string) ?? .null,
+                "arrivedAt": time(hop.arrivedAtMs), "receivedAt": time(hop.receivedAtMs), "leftAt": time(hop.leftAtMs),
+                "stepDueAt": time(hop.stepDueAtMs), "late": .bool(hop.isLate(atMs: now)),
+                "spentMs": .int(max(0, end - (hop.receivedAtMs ?? hop.arrivedAtMs))),
+                "transitMs": hop.receivedAtMs.map { .int(max(0, $0 - hop.arrivedAtMs)) } ?? .null,
+            ])
+        })
+        members["transfers"] = .array(transfers.map { mailboxJSON($0, nowMs: now) })
+        return .object(members)
+    }
+}

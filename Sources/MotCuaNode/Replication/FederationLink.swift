@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MotCuaSecurity
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The node's mutual-TLS link to the hub: one HTTP client with the node's certificate, replaced when the
+/// certificate file changes (rotation, re-issue after a revocation) so no restart is needed.
+final class FederationLink: Sendable {
+    let configuration: ReplicationConfiguration
+    let logger: Logger
+    private let state: Mutex<(client: HTTPClient, stamp: Date?)>
+
+    init(configuration: ReplicationConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        state = Mutex((try Self.makeClient(configuration), Self.certificateModified(configuration)))
+    }
+
+    var client: HTTPClient { state.withLock { $0.client } }
+
+    static func certificateModified(_ configuration: ReplicationConfiguration) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: configuration.certificatePath))?[.modificationDate] as? Date
+    }
+
+    static func makeClient(_ configuration: ReplicationConfiguration) throws -> HTTPClient {
+        let tls = try FederationTLS.clientConfiguration(
+            certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath)
+        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+        clientConfiguration.httpVersion = .automatic
+        clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(configuration.requestTimeoutSeconds))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    }
+
+    /// Switches to a new client when the certificate file has changed; the next connection presents it.
+    func refreshIfRotated() {
+        let stamp = Self.certificateModified(configuration)
+        guard stamp != state.withLock({ $0.stamp }), let fresh = try? Self.makeClient(configuration) else { return }
+        let old = state.withLock { current in
+            let old = current.client
+            current = (fresh, stamp)
+            return old
+        }
+        Task { try? await old.shutdown() }
+        logger.notice("federation certificate reloaded", metadata: ["path": "\(configuration.certificatePath)"])
+    }
+
+    func shutdown() async { try? await client.shutdown() }
+
+    /// One request to the hub; the answer's status and body (up to `limit` bytes).
+    func call(_ method: HTTPMethod, _ path: String, body: Data? = nil, timeout: Int64? = nil, limit: Int = 1 << 20) async throws -> (status: Int, body: Data) {
+        var request = HTTPClientRequest(url: configuration.hubURL + path)
+        request.method = method
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(timeout ?? configuration.requestTimeoutSeconds))
+        let collected = try await response.body.collect(upTo: limit)
+        return (Int(response.status.code), Data(collected.readableBytesView))
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import MotCuaCore
+
+/// A transfer waiting in (or gone from) the node's outbox.
+public struct OutboxItem: Sendable {
+    public var order: TransferOrder
+    public var dossier: Dossier
+    public var createdAt: Date
+    public var attempts: Int
+    public var state: String
+    public var lastError: String?
+    public var destination: String?
+}
+
+/// A file of a dossier, to travel with a transfer.
+public struct DossierFile: Sendable {
+    public var code: String
+    public var fileName: String
+    public var bytes: [UInt8]
+}
+
+/// What became of a transfer that reached this node.
+public enum IncomingResult: Sendable {
+    /// Taken in: the dossier is here now.
+    case applied(Dossier)
+    /// The same transfer id was applied (or refused) before: nothing changed.
+    case alreadyApplied
+    /// It cannot be acted on here; it was logged and, unless it was itself a send-back, queued back.
+    case refused(String)
+}
+
+extension NodeDatabase {
+    static func queueTransfer(_ order: TransferOrder, dossier: Dossier, document: String, eventSeq: Int64, atMs at: Date, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO transfers_out(transfer_id, dossier_code, kind, from_unit, to_unit, to_node, reason, snapshot, event_seq,
+                    created_at_ms, next_attempt_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [order.transferId, dossier.code, order.kind.rawValue, order.fromUnit, order.toUnit, order.toNode, order.reason,
+                        document, eventSeq, ms(at), ms(at)])
+    }
+
+    static func outboxItem(_ row: Row) throws -> OutboxItem {
+        OutboxItem(
+            order: TransferOrder(
+                transferId: row["transfer_id"], kind: TransferKind(rawValue: row["kind"]) ?? .handOver, fromUnit: row["from_unit"],
+                toUnit: row["to_unit"], toNode: row["to_node"], reason: row["reason"]),
+            dossier: try decode(Dossier.self, row["snapshot"]), createdAt: date(ms: row["created_at_ms"]), attempts: row["attempts"],
+            state: row["state"], lastError: row["last_error"], destination: row["destination"])
+    }
+
+    /// Pending transfers whose next attempt is due, oldest first (order is kept per dossier by the hub).
+    public func dueTransfers(at now: Date, limit: Int = 16) async throws -> [OutboxItem] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM transfers_out WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY created_at_ms, rowid LIMIT ?",
+                arguments: [Self.ms(now), limit]
+            ).map(Self.outboxItem)
+        }
+    }
+
+    /// The outbox for monitoring: pending transfers first, then the latest others.
+    public func outbox(limit: Int = 100) async throws -> [OutboxItem] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM transfers_out ORDER BY state <> 'pending', created_at_ms DESC LIMIT ?", arguments: [limit]
+            ).map(Self.outboxItem)
+        }
+    }
+
+    public func pendingTransferCount() async throws -> (count: Int, oldest: Date?) {
+        try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(created_at_ms) AS oldest FROM transfers_out WHERE state = 'pending'")
+            let oldest: Int64? = row?["oldest"]
+            return (row?["n"] ?? 0, oldest.map { Self.date(ms: $0) })
+        }
+    }
+
+    /// The files of a dossier (each distinct content once), to travel with a transfer.
+    public func files(of code: String) async throws -> [DossierFile] {
+        try await pool.read { db in
+            var seen = Set<String>()
+            return try Row.fetchAll(db, sql: "SELECT component_code, file_name, sha256, content FROM components WHERE dossier_code = ? ORDER BY id", arguments: [code])
+                .compactMap { row in
+                    guard seen.insert(row["sha256"]).inserted else { return nil }
+                    let content: Data = row["content"]
+                    return DossierFile(code: row["component_code"], fileName: row["file_name"], bytes: [UInt8](content))
+                }
+        }
+    }
+
+    /// The hub took the transfer: it is in the destination's mailbox now.
+    public func markHandedOver(_ transferId: String, destination: String?, at now: Date) async throws {
+        try await committer.write { db in
+            try db.execute(
+                sql: "UPDATE transfers_out SET state = 'handed-over', handed_over_at_ms = ?, destination = ?, last_error = NULL WHERE transfer_id = ?",
+                arguments: [Self.ms(now), destination, transferId])
+        }
+    }
+
+    /// The hub could not be reached (or answered with a server error): try again later.
+    public func deferTransfer(_ transferId: String, until next: Date, error: String) async throws {
+        try await committer.write { db in
+            try db.execute(
+                sql: "UPDATE transfers_out SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE transfer_id = ?",
+                arguments: [Self.ms(next), String(error.prefix(500)), transferId])
+        }
+    }
+
+    /// The hub refused to route the transfer: the dossier comes back to the unit that sent it, with the
+    /// reason, in the same transaction that closes the outbox entry.
+    public func refuseOutgoing(
+        _ item: OutboxItem, reason: String, makeContext: @escaping @Sendable (Dossier) throws -> DossierContext
+    ) async throws {
+        try await committer.write { db in
+            try db.execute(
+                sql: "UPDATE transfers_out SET state = 'refused', last_error = ? WHERE transfer_id = ? AND state = 'pending'",
+                arguments: [String(reason.prefix(500)), item.order.transferId])
+            guard db.changesCount > 0, let current = try Self.fetchDossier(db, code: item.dossier.code) else { return }
+            var dossier = current.dossier
+            if var last = dossier.hops?.last, last.unit == item.order.toUnit {
+                last.leftAt = try makeContext(dossier).now
+                dossier.hops![dossier.hops!.count - 1] = last
+            }
+            let back = IncomingTransfer(
+                transferId: item.order.transferId, kind: .sendBack, fromNode: "hub", fromUnit: item.order.toUnit, toUnit: item.order.fromUnit,
+                reason: reason, sentAt: try makeContext(dossier).now, dossier: dossier)
+            let outcome = try DossierMachine.accept(back, existing: current.dossier, context: try makeContext(dossier))
+            _ = try PreparedChange(outcome).write(db: db, insert: false)
+        }
+    }
+
+    /// Applies a transfer from another node once: a repeated transfer id changes nothing; a transfer that
+    /// cannot be acted on here (unknown unit, procedure not in this catalogue) is logged and sent back.
+    public func applyIncoming(
+        _ incoming: IncomingTransfer, uploads: [ComponentUpload], now: Date, newTransferID: String,
+        makeContext: @escaping @Sendable (Dossier) throws -> DossierContext
+    ) async throws -> IncomingResult {
+        try await committer.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM transfers_in WHERE transfer_id = ?", arguments: [incoming.transferId]) == true {
+                return .alreadyApplied
+            }
+            let existing = try Self.fetchDossier(db, code: incoming.dossier.code)
+            do {
+                let context = try makeContext(incoming.dossier)
+                var outcome = try DossierMachine.accept(incoming, existing: existing?.dossier, context: context)
+                let stored = Set(try String.fetchAll(db, sql: "SELECT sha256 FROM components WHERE dossier_code = ?", arguments: [incoming.dossier.code]))
+                outcome.uploads = uploads.filter { !stored.contains($0.sha256) }
+                let seq = try PreparedChange(outcome).write(db: db, insert: existing == nil)
+                try db.execute(
+                    sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'applied', ?, ?)",
+                    arguments: [incoming.transferId, incoming.dossier.code, incoming.kind.rawValue, incoming.fromNode, seq, Self.ms(now)])
+                return .applied(outcome.dossier)
+            } catch let error as DossierError {
+                let reason = "\(incoming.toUnit) cannot act on \(incoming.dossier.code): \(error.description)"
+                var snapshot = incoming.dossier
+                if var last = snapshot.hops?.last, last.unit == incoming.toUnit {
+                    last.leftAt = now
+                    snapshot.hops![snapshot.hops!.count - 1] = last
+                }
+                var payload: [String: JSONValue] = [
+                    "transferId": .string(incoming.transferId), "transferKind": .string(incoming.kind.rawValue),
+                    "fromNode": .string(incoming.fromNode), "fromUnit": .string(incoming.fromUnit), "toUnit": .string(incoming.toUnit),
+                    "reason": .string(reason), "refusedHere": .bool(true),
+                ]
+                if incoming.kind != .sendBack { payload["sentBackTransferId"] = .string(newTransferID) }
+                let seq = try Self.append(
+                    EventDraft(dossierCode: incoming.dossier.code, kind: .transferRefused, actor: "system", at: now, payload: .object(payload)), db: db)
+                // A send-back that cannot be applied is not bounced again (that could loop): it stays logged.
+                if incoming.kind != .sendBack {
+                    let order = TransferOrder(
+                        transferId: newTransferID, kind: .sendBack, fromUnit: incoming.toUnit, toUnit: incoming.fromUnit,
+                        toNode: incoming.fromNode, reason: reason)
+                    try Self.queueTransfer(order, dossier: snapshot, document: try Self.encode(snapshot), eventSeq: seq, atMs: now, db: db)
+                }
+                try db.execute(
+                    sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, reason, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'refused', ?, ?, ?)",
+                    arguments: [incoming.transferId, incoming.dossier.code, incoming.kind.rawValue, incoming.fromNode, reason, seq, Self.ms(now)])
+                return .refused(reason)
+            }
+        }
+    }
+}
