@@ -62,7 +62,7 @@ public enum NationalProjection {
     public static func apply(_ event: Event, payload: JSONValue, node: String, to existing: NationalDossier?) -> NationalDossier? {
         guard let code = event.dossierCode else { return nil }
         // A dossier belongs to the node that filed it; another node moves it only while it holds it.
-        if let existing, existing.node != node, payload["holderNode"]?.stringValue != node { return nil }
+        if let existing, existing.node != node, existing.holderNode != node, payload["holderNode"]?.stringValue != node { return nil }
         if existing == nil, payload["holderNode"] != nil, payload["holderNode"]?.stringValue != node { return nil }
         let owner = existing?.node ?? payload["receivingNode"]?.stringValue ?? node
         var row = existing ?? NationalDossier(code: code, node: owner, lastSeq: event.seq)

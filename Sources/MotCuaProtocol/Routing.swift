@@ -82,13 +82,43 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
         do { envelope = try decoder.decode(TransferEnvelope.self, from: data) } catch {
             throw TransferError("not a transfer envelope: \(error)")
         }
-        guard envelope.version == currentVersion else { throw TransferError("envelope version \(envelope.version); this build speaks \(currentVersion)") }
+        try envelope.validate()
+        return envelope
+    }
+
+    /// The page of a mailbox: each envelope decoded on its own, so a broken one does not hide the others.
+    public static func decodeMailbox(_ data: Data) throws -> [Result<TransferEnvelope, TransferError>] {
+        struct Page: Decodable {
+            struct Item: Decodable {
+                var envelope: Result<TransferEnvelope, TransferError>
+                init(from decoder: any Decoder) throws {
+                    enum Keys: String, CodingKey { case envelope }
+                    let container = try decoder.container(keyedBy: Keys.self)
+                    do {
+                        let envelope = try container.decode(TransferEnvelope.self, forKey: .envelope)
+                        try envelope.validate()
+                        self.envelope = .success(envelope)
+                    } catch let error as TransferError {
+                        self.envelope = .failure(error)
+                    } catch {
+                        self.envelope = .failure(TransferError("not a transfer envelope: \(error)"))
+                    }
+                }
+            }
+            var items: [Item]
+        }
+        return try decoder.decode(Page.self, from: data).items.map(\.envelope)
+    }
+
+    /// Checks version, ids, sizes, and every file against its SHA-256.
+    public func validate() throws {
+        let envelope = self
+        guard envelope.version == Self.currentVersion else { throw TransferError("envelope version \(envelope.version); this build speaks \(Self.currentVersion)") }
         guard (8...64).contains(envelope.transferId.count), envelope.transferId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
             throw TransferError("transferId: 8 to 64 letters, digits or '-'")
         }
         guard envelope.dossier.code == envelope.dossierCode else { throw TransferError("the dossier inside is \(envelope.dossier.code), not \(envelope.dossierCode)") }
         _ = try envelope.uploads()
-        return envelope
     }
 
     /// The files as uploads, each checked against its SHA-256.

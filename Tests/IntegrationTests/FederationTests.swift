@@ -104,8 +104,8 @@ final class LocalFederationHarness: @unchecked Sendable {
     }
 
     /// Restarts one node exactly as `motcua up` started it, and records its new pid.
-    func restartNode(_ id: String) async throws {
-        let hubURL = "https://localhost:\(hubFederationPort)"
+    func restartNode(_ id: String, hubURL explicitHubURL: String? = nil) async throws {
+        let hubURL = explicitHubURL ?? "https://localhost:\(hubFederationPort)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
         process.arguments = ["node", "--topology", topologyPath, "--node-id", id, "--state-dir", stateDir, "--seed-demo", "--hub-url", hubURL, "--log-level", "warning"]

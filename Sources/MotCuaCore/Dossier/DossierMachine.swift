@@ -390,6 +390,11 @@ public enum DossierMachine {
             dossier.finishedAt = now
         }
         if let next = row.to { dossier.state = next }
+        // The journey ends with the dossier's end: the last stay closes.
+        if dossier.state.isTerminal, var path = dossier.hops, !path.isEmpty, path[path.count - 1].leftAt == nil {
+            path[path.count - 1].leftAt = now
+            dossier.hops = path
+        }
         // What the country sees: a result on its way back is decided (9); a hand-over is being processed (4).
         let reported = dossier.state
         var kind = row.event
@@ -407,7 +412,7 @@ public enum DossierMachine {
         if let level = dossier.path.last?.level ?? context.units[dossier.holderUnit]?.level { payload["holderLevel"] = .string(level.rawValue) }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
-        payload.merge(journeyPayload(dossier, withPath: dossier.path.count != hopsBefore)) { _, new in new }
+        payload.merge(journeyPayload(dossier, withPath: dossier.path.count != hopsBefore || dossier.state.isTerminal)) { _, new in new }
         let event = EventDraft(
             dossierCode: dossier.code, kind: kind, actor: who, at: now,
             payload: .object(payload.filter { $0.value != .null }))
@@ -438,6 +443,8 @@ public enum DossierMachine {
                 cursor = next
             }
         }
+        // Filed at a desk that does not decide it (filing anywhere): on to the competent unit.
+        if unit == nil && dossier.stepIndex == nil && dossier.holderUnit != dossier.competentUnit { unit = dossier.competentUnit }
         guard let unit else {
             throw .invalid(field: "toUnit", reason: "name the unit to hand the dossier to (the procedure has no further step)")
         }
@@ -478,6 +485,7 @@ public enum DossierMachine {
         dossier.path = path
         dossier.holderUnit = unit
         dossier.holderNode = node
+        if unit == dossier.competentUnit, let node { dossier.competentNode = node }
         if let step { dossier.stepIndex = step }
     }
 
@@ -523,6 +531,7 @@ public enum DossierMachine {
         }
         dossier.holderUnit = unit.code
         dossier.holderNode = context.nodeID
+        if dossier.competentUnit == unit.code || context.units[dossier.competentUnit] != nil { dossier.competentNode = context.nodeID }
         dossier.assignee = nil
         var path = dossier.path
         if path.last?.unit != unit.code {
@@ -531,7 +540,7 @@ public enum DossierMachine {
         path[path.count - 1].node = context.nodeID
         path[path.count - 1].level = unit.level
         path[path.count - 1].receivedAt = context.now
-        if transfer.kind == .handOver, let step = dossier.stepIndex, let share = context.procedure.share(of: step) {
+        if transfer.kind != .sendBack, let step = dossier.stepIndex, let share = context.procedure.share(of: step) {
             path[path.count - 1].stepDueAt = context.deadlines.dueAt(receivedAt: context.now, lead: share)
         }
         dossier.path = path

@@ -53,6 +53,7 @@ public final class TransferAgent: Service, Sendable {
         defer { listener.cancel() }
         let stopping = StopFlag()
         var directoryAt = Date.distantPast
+        let startedAt = service.now()
         var registered = false
         var mailboxAt = ContinuousClock.now - Self.pollInterval
         var mailboxBusy = false
@@ -61,7 +62,9 @@ public final class TransferAgent: Service, Sendable {
             while !Task.isCancelled && !stopping.isSet {
                 var busy = false
                 if !registered { registered = await registerUnits(link) }
-                if service.now().timeIntervalSince(directoryAt) > Self.directoryRefreshSeconds, await refreshDirectory(link) {
+                // Often while the federation starts (nodes register one by one), then every 30 s.
+                let interval = service.now().timeIntervalSince(startedAt) < 60 ? 2 : Self.directoryRefreshSeconds
+                if service.now().timeIntervalSince(directoryAt) > interval, await refreshDirectory(link) {
                     directoryAt = service.now()
                 }
                 busy = await shipOutbox(link) || busy
@@ -177,17 +180,15 @@ public final class TransferAgent: Service, Sendable {
                 note("reading the mailbox: HTTP \(status)")
                 return false
             }
-            struct Page: Decodable {
-                struct Item: Decodable { var envelope: TransferEnvelope }
-                var items: [Item]
-            }
-            // Envelopes are decoded one by one below, so a broken one does not hide the others.
-            guard case .array(let items)? = try JSONDecoder().decode(JSONValue.self, from: data)["items"], !items.isEmpty else { return false }
+            let items = try TransferEnvelope.decodeMailbox(data)
+            guard !items.isEmpty else { return false }
             var done: [String] = []
             for item in items {
-                guard let raw = item["envelope"], let bytes = try? JSONEncoder().encode(raw) else { continue }
                 let envelope: TransferEnvelope
-                do { envelope = try TransferEnvelope.decode(bytes) } catch {
+                switch item {
+                case .success(let decoded):
+                    envelope = decoded
+                case .failure(let error):
                     // Left unacknowledged: operators see its attempts grow in the hub's mailbox.
                     logger.error("undecodable transfer in the mailbox", metadata: ["error": "\(error)"])
                     note("undecodable transfer: \(error)")
