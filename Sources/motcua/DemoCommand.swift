@@ -43,12 +43,20 @@ struct DemoCommand: AsyncParsableCommand {
             guard let level = unit["level"]?.stringValue, let code = unit["code"]?.stringValue else { return nil }
             return (level, code)
         }, by: \.0).mapValues { $0.map(\.1) }
-        let procedures = catalogue.items.filter { levels[$0.text("level")] != nil }
+        // Single-level procedures here; interconnected ones travel in `journeys` below.
+        let procedures = catalogue.items.filter { procedure in
+            guard levels[procedure.text("level")] != nil, case .array(let steps)? = procedure["steps"] else { return false }
+            return Set(steps.map { $0.text("unit").isEmpty ? $0.text("level") : $0.text("unit") }).count <= 1
+        }
         guard !procedures.isEmpty else { return }
         var open: [(code: String, id: String, step: Int)] = []
+        var journeys = Journeys(api: api, node: node, receiver: receiver, leader: leader, levels: levels, catalogue: catalogue.items)
         var counter = 0
         while Date() < end {
             counter += 1
+            // Now and then a dossier that crosses levels or nodes; and whatever other nodes sent here.
+            if counter % 6 == 1 { await journeys.start(counter) }
+            await journeys.advance()
             let procedure = procedures.randomElement()!
             let unit = levels[procedure.text("level")]!.randomElement()!
             let online = procedure.text("onlineMode") != "none" && Double.random(in: 0..<1) < 0.75
@@ -101,6 +109,103 @@ struct DemoCommand: AsyncParsableCommand {
             open.removeAll { $0.step >= 4 }
             if open.count > 500 { open.removeFirst(open.count - 500) }
             try? await Task.sleep(for: .milliseconds(Int64(1000 / max(0.01, rate))))
+        }
+    }
+}
+
+/// The demo's dossiers that travel: commune → district → province inside a province (1.010801), a province →
+/// ministry → province round trip (1.010802, when Bộ Công an is in the federation), and filing anywhere: a
+/// judicial record (2.000488) filed here for another province. Dossiers other nodes send here are taken up
+/// and decided; results that come back are returned to the applicant.
+struct Journeys {
+    let api: APIClient
+    let node: String
+    let receiver: String
+    let leader: String
+    let levels: [String: [String]]
+    let catalogue: [JSONValue]
+    /// Dossiers filed here that travel, with what to do next: "forward" (times left) or "return".
+    var mine: [(code: String, forwards: Int)] = []
+
+    func officer(_ token: String) -> APIClient {
+        var client = api
+        client.token = token
+        return client
+    }
+
+    func components(_ code: String, seed: Int) -> [JSONValue] {
+        guard let procedure = catalogue.first(where: { $0.text("code") == code }), case .array(let list)? = procedure["components"] else { return [] }
+        return list.filter { $0["mandatory"] == .bool(true) }.map { component in
+            .object([
+                "code": component["code"] ?? .null, "fileName": .string("\(component.text("code")).pdf"),
+                "contentBase64": .string(Data("demo \(node) \(seed)".utf8).base64EncodedString()),
+            ])
+        }
+    }
+
+    mutating func start(_ seed: Int) async {
+        guard levels["province"] != nil else { return }
+        let others = (try? await api.call(.GET, "/v1/federation/units"))?.items ?? []
+        var choices: [(procedure: String, unit: String?, counter: Bool, forwards: Int)] = []
+        if let commune = levels["commune"]?.randomElement() { choices.append(("1.010801", commune, false, 2)) }
+        if others.contains(where: { $0.text("code") == "M-BCA.C01" }) { choices.append(("1.010802", nil, true, 1)) }
+        let provinces = others.filter { $0.text("level") == "province" }.map { $0.text("code") }
+        if let elsewhere = provinces.randomElement() { choices.append(("2.000488", elsewhere, true, 1)) }
+        guard let choice = choices.randomElement() else { return }
+        let id = String(format: "0%02d%d%02d%06d", Int.random(in: 1...96), Int.random(in: 0...3), Int.random(in: 0...99), Int.random(in: 0...999_999))
+        var body: [String: JSONValue] = [
+            "procedureCode": .string(choice.procedure), "channel": .string(choice.counter ? "counter" : "online"),
+            "applicant": .object(["idNumber": .string(id), "fullName": .string("Công dân liên thông \(node)-\(seed)")]),
+            "components": .array(components(choice.procedure, seed: seed)),
+        ]
+        if let unit = choice.unit { body["unit"] = .string(unit) }
+        let filer = choice.counter ? officer(receiver) : api
+        guard let filed = try? await filer.call(.POST, "/v1/dossiers", body: .object(body)), let code = filed["code"]?.stringValue else { return }
+        if !choice.counter { _ = try? await officer(receiver).call(.POST, "/v1/dossiers/\(code)/actions/receive", body: .object([:])) }
+        mine.append((code, choice.forwards))
+    }
+
+    mutating func advance() async {
+        // Hand-overs of our own travelling dossiers, one stage at a time; then the decision or the return.
+        for index in mine.indices.shuffled().prefix(2) {
+            let (code, forwards) = mine[index]
+            if forwards > 0 {
+                if (try? await officer(receiver).call(.POST, "/v1/dossiers/\(code)/actions/forward", body: .object([:]))) != nil {
+                    mine[index].forwards -= 1
+                }
+                continue
+            }
+            guard let dossier = try? await officer(leader).call(.GET, "/v1/dossiers/\(code)") else { continue }
+            switch dossier.text("state") {
+            case "forwarded", "received":
+                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/assign", body: .object(["assignee": .string("leader")]))
+            case "assigned":
+                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/decide", body: .object(["outcome": .string("approved")]))
+            case "decided":
+                _ = try? await officer(receiver).call(.POST, "/v1/dossiers/\(code)/actions/return", body: .object(["satisfaction": .int(5)]))
+                mine[index].forwards = -1
+            default:
+                break
+            }
+        }
+        mine.removeAll { $0.forwards < 0 }
+        if mine.count > 200 { mine.removeFirst(mine.count - 200) }
+        // What other nodes sent here: take it up and decide it (the result goes back by itself).
+        guard let page = try? await officer(leader).call(.GET, "/v1/dossiers?status=4&limit=100") else { return }
+        for item in page.items where !item.text("arrivedBy").isEmpty && item.text("receivingNode") != node {
+            let code = item.text("code")
+            switch item.text("state") {
+            case "forwarded":
+                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/assign", body: .object(["assignee": .string("leader")]))
+            case "assigned" where Double.random(in: 0..<1) < 0.5:
+                let result = Data("kết quả \(code)".utf8).base64EncodedString()
+                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/decide", body: .object([
+                    "outcome": .string("approved"), "resultSummary": .string("Đã giải quyết"),
+                    "resultDocument": .object(["fileName": .string("ket-qua.pdf"), "contentBase64": .string(result)]),
+                ]))
+            default:
+                break
+            }
         }
     }
 }

@@ -47,6 +47,19 @@ struct DossierRoutingTests {
         // Form 06 lists both hand-overs.
         let sheet = ProcessingControlSheet(dossier: toProvince.dossier, now: Fixture.monday) { _ in nil }
         #expect(sheet.rows.map(\.toUnit) == ["P01.D01", "P01"] && sheet.currentUnit == "P01")
+        // Deadlines across hops: the province's stay has its own share; when it overruns it, the province
+        // is the unit that owes the apology (Form 04), and Form 06 says so.
+        let stepDue = try #require(toProvince.dossier.path.last?.stepDueAt)
+        #expect(stepDue < toProvince.dossier.dueAt!)
+        let later = stepDue.addingTimeInterval(3600)
+        #expect(!toProvince.dossier.currentStayLate(at: Fixture.monday) && toProvince.dossier.currentStayLate(at: later))
+        #expect(toProvince.dossier.apologyDue(at: later))
+        #expect(ProcessingControlSheet(dossier: toProvince.dossier, now: later) { _ in nil }.lateAtUnit == "P01")
+        var leader = Fixture.context(Fixture.officer(.leader), at: later, procedure: Self.merit)
+        leader.nodeID = "p01"
+        let apologised = try DossierMachine.apply(.extend(reason: "cần xác minh thêm", workingDays: 3, newDueAt: nil), to: toProvince.dossier, context: leader)
+        #expect(apologised.form.map { if case .apology = $0 { true } else { false } } == true)
+        #expect(!apologised.dossier.apologyDue(at: later))
     }
 
     @Test func aStepAtAMinistryIsATransferAndTheResultComesBack() throws {
@@ -121,5 +134,27 @@ struct DossierRoutingTests {
                 IncomingTransfer(transferId: "t", kind: .handOver, fromNode: "p79", fromUnit: "P79", toUnit: "P48", reason: nil, sentAt: Fixture.monday, dossier: sent.dossier),
                 existing: nil, context: Fixture.context(.system, procedure: Self.judicialRecord))
         }
+    }
+}
+
+@Suite("Routing without districts (two-level local government)")
+struct TwoLevelRoutingTests {
+    @Test func aDistrictStageFallsToTheProvinceAndIsNotRepeated() throws {
+        let units = SampleUnits.province(code: "79", name: "Hồ Chí Minh", districts: 0, communesPerDistrict: 0) + [
+            AdministrativeUnit(code: "P79.C01", name: "Phường 1", level: .commune, parentCode: "P79", agencyCode: "000.01.00.H79", effectiveFrom: SampleUnits.effectiveFrom),
+        ]
+        var context = Fixture.context(Fixture.officer(.receiver, units: ["P79"]), procedure: DossierRoutingTests.merit)
+        context.units = UnitDirectory(units)
+        context.nodeID = "p79"
+        let commune = try #require(units.first { $0.level == .commune }?.code)
+        var submission = DossierRoutingTests.submission(DossierRoutingTests.merit, unit: commune)
+        let route = try DossierMachine.route(&submission, context: context)
+        #expect(route.competent == "P79")
+        var dossier = DossierMachine.intake(submission, code: "000.00.01.H79-260302-0001", route: route, context: context).dossier
+        dossier = try DossierMachine.apply(.receive(note: nil), to: dossier, context: context).dossier
+        dossier = try DossierMachine.apply(.forward(toUnit: nil, note: nil), to: dossier, context: context).dossier
+        #expect(dossier.holderUnit == "P79")
+        // Already at the province, which decides: no further stage to hand over to.
+        #expect(throws: DossierError.self) { try DossierMachine.apply(.forward(toUnit: nil, note: nil), to: dossier, context: context) }
     }
 }

@@ -214,6 +214,18 @@ public struct Dossier: Codable, Sendable, Hashable {
     /// e.g. a withdrawal request made while waiting).
     public var clockPaused: Bool { pauses.last.map { $0.until == nil } ?? false }
 
+    /// The current stay has overrun its step's share of the lead time.
+    public func currentStayLate(at now: Date) -> Bool {
+        !state.isTerminal && state != .transferred && (path.last?.isLate(at: now) ?? false)
+    }
+
+    /// The unit holding the dossier owes the applicant an apology with a new date (Form 04, the `extend`
+    /// action): its stay or the whole dossier is late and the one extension has not been used.
+    public func apologyDue(at now: Date) -> Bool {
+        extensionCount == 0 && !state.isTerminal && state != .transferred && state != .decided
+            && (isOverdue(at: now) || currentStayLate(at: now))
+    }
+
     /// True when the clock is running and the due time has passed, or when it finished after the due time.
     public func isOverdue(at now: Date) -> Bool {
         guard let dueAt else { return false }

@@ -432,10 +432,13 @@ public enum DossierMachine {
         var unit = requested
         var step: Int?
         if let current = dossier.stepIndex {
+            // Stages up to the decision are hand-over targets (the result goes back by the decision itself);
+            // a stage that lands on the holder's own unit (a level abolished here) is skipped.
+            let last = procedure.decisionStepIndex ?? procedure.steps.count - 1
             var cursor = current
-            while let next = procedure.nextStageIndex(after: cursor) {
+            while let next = procedure.nextStageIndex(after: cursor), next <= last {
                 let candidate = stageUnit(next)
-                if unit == nil || candidate == unit {
+                if candidate != dossier.holderUnit && (unit == nil || candidate == unit) {
                     unit = candidate
                     step = next
                     break

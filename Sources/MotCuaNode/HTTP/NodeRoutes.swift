@@ -21,6 +21,10 @@ struct NodeRoutes {
         v1.get("units") { _, _ in
             try json(Page(items: service.allUnits(), nextCursor: nil))
         }
+        // Units of the other nodes (from the hub): where a desk can send a dossier filed here for them.
+        v1.get("federation/units") { _, _ in
+            try json(Page(items: service.federationDirectory.units.values.sorted { $0.code < $1.code }, nextCursor: nil))
+        }
         v1.post("dossiers") { request, context in try await submit(request, context) }
         v1.get("dossiers") { request, _ in try await queue(request) }
         v1.get("dossiers/:code") { request, context in try await dossier(request, context) }
@@ -264,7 +268,12 @@ struct NodeRoutes {
         DossierView(
             dossier: dossier, procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
             overdue: dossier.isOverdue(at: service.now()),
-            allowedActions: DossierTransition.actions(from: dossier.state).map(\.rawValue), form: form, units: service.units)
+            allowedActions: DossierTransition.actions(from: dossier.state)
+                // Only a dossier that came from another node can be sent back there.
+                .filter { $0 != .sendBack || dossier.arrivedFromUnit.map { service.units[$0] == nil } == true }
+                .map(\.rawValue),
+            form: form, units: service.units, federation: service.federationDirectory, stepLate: dossier.currentStayLate(at: service.now()),
+            apologyDue: dossier.apologyDue(at: service.now()))
     }
 
     func publicView(_ dossier: Dossier) async throws -> PublicDossierView {

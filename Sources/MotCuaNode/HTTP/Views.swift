@@ -89,9 +89,15 @@ struct DossierView: Encodable {
     var allowedActions: [String]
     var form: DossierForm?
     var units: UnitDirectory
+    var federation: FederationDirectory
+    /// The stay at the current unit overran its step's share.
+    var stepLate: Bool
+    /// The holding unit should apologise with a new date (Form 04 through `extend`).
+    var apologyDue: Bool
 
     enum Keys: String, CodingKey {
         case statusName, procedureName, overdue, allowedActions, form, receivingUnitName, competentUnitName, holderUnitName, status
+        case stepLate, apologyDue
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -103,9 +109,13 @@ struct DossierView: Encodable {
         try container.encode(overdue, forKey: .overdue)
         try container.encode(allowedActions, forKey: .allowedActions)
         try container.encodeIfPresent(form, forKey: .form)
-        try container.encode(units[dossier.receivingUnit]?.name, forKey: .receivingUnitName)
-        try container.encode(units[dossier.competentUnit]?.name, forKey: .competentUnitName)
-        try container.encode(units[dossier.holderUnit]?.name, forKey: .holderUnitName)
+        // Units of other nodes are named from the federation directory.
+        func name(_ code: String) -> String? { units[code]?.name ?? federation[code]?.name }
+        try container.encode(name(dossier.receivingUnit), forKey: .receivingUnitName)
+        try container.encode(name(dossier.competentUnit), forKey: .competentUnitName)
+        try container.encode(name(dossier.holderUnit), forKey: .holderUnitName)
+        try container.encode(stepLate, forKey: .stepLate)
+        try container.encode(apologyDue, forKey: .apologyDue)
     }
 }
 
