@@ -160,14 +160,16 @@ public struct NationalHop: Codable, Sendable, Hashable {
         return (leftAtMs ?? now) > due
     }
 
-    /// The stays listed in an event's `path` (hand-overs carry the whole journey).
+    /// The stays listed in an event's `path` (hand-overs carry the whole journey), or in a `path` answered
+    /// by the hub's API (which names the index `index` rather than `i`).
     public static func path(in payload: JSONValue) -> [NationalHop] {
         guard case .array(let entries)? = payload["path"] else { return [] }
         func ms(_ value: JSONValue?) -> Int64? {
             value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
         }
         return entries.compactMap { entry in
-            guard case .int(let index)? = entry["i"], let unit = entry["unit"]?.stringValue, let arrived = ms(entry["arrivedAt"]) else { return nil }
+            guard case .int(let index)? = entry["i"] ?? entry["index"], let unit = entry["unit"]?.stringValue,
+                  let arrived = ms(entry["arrivedAt"]) else { return nil }
             return NationalHop(
                 index: Int(index), node: entry["node"]?.stringValue, unit: unit, level: entry["level"]?.stringValue, arrivedAtMs: arrived,
                 receivedAtMs: ms(entry["receivedAt"]), leftAtMs: ms(entry["leftAt"]), stepDueAtMs: ms(entry["stepDueAt"]),

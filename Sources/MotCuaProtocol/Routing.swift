@@ -61,18 +61,8 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
         self.files = files
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
+    static var encoder: JSONEncoder { DocumentJSON.encoder }
+    static var decoder: JSONDecoder { DocumentJSON.decoder }
 
     public func encoded() throws -> Data { try Self.encoder.encode(self) }
 

@@ -220,18 +220,8 @@ public final class NodeDatabase: Sendable {
 
     // MARK: - Shared helpers
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
+    static var encoder: JSONEncoder { DocumentJSON.encoder }
+    static var decoder: JSONDecoder { DocumentJSON.decoder }
 
     static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -121,3 +121,20 @@ public enum JSONValue: Codable, Sendable, Hashable {
         return nil
     }
 }
+
+/// JSON for stored and shipped documents (dossiers in the node's rows and in transfers): sorted keys,
+/// times as milliseconds since 1970.
+public enum DocumentJSON {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+}

@@ -89,17 +89,9 @@ public final class TransferAgent: Service, Sendable {
     /// answer within two seconds: the public lookup then shows what this node knows.
     public func nationalJourney(of code: String) async -> [NationalHop]? {
         guard let link = currentLink.withLock({ $0 }),
-              let (status, data) = try? await link.call(.GET, "/v1/federation/dossiers/\(code)/path", timeout: 2),
-              status == 200, case .array(let items)? = (try? JSONDecoder().decode(JSONValue.self, from: data))?["path"] else { return nil }
-        func ms(_ value: JSONValue?) -> Int64? {
-            value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
-        }
-        return items.compactMap { item in
-            guard case .int(let index)? = item["index"], let unit = item["unit"]?.stringValue, let arrived = ms(item["arrivedAt"]) else { return nil }
-            return NationalHop(
-                index: Int(index), node: item["node"]?.stringValue, unit: unit, level: item["level"]?.stringValue, arrivedAtMs: arrived,
-                receivedAtMs: ms(item["receivedAt"]), leftAtMs: ms(item["leftAt"]), stepDueAtMs: ms(item["stepDueAt"]), step: item["step"]?.stringValue)
-        }
+              let (status, data) = try? await link.call(.GET, "/v1/federation/dossiers/\(code)/path", timeout: 2), status == 200,
+              let answer = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        return NationalHop.path(in: answer)
     }
 
     func note(_ error: String?) { snapshot.withLock { $0.lastError = error } }
