@@ -13,6 +13,8 @@ import NIOCore
 extension HubRoutes {
     /// A transfer with its files: 24 MiB of documents in base64, plus the dossier.
     static let maximumTransferBytes = 34 << 20
+    /// A mailbox page stops growing past this (it always holds at least one transfer).
+    static let maximumPageBytes = 40 << 20
 
     func node(_ context: FederationRequestContext) throws -> String {
         guard case .node(let id)? = context.peer else {
@@ -56,6 +58,7 @@ extension HubRoutes {
             }
             let destination = try await service.database.nodeServing(unit: envelope.toUnit)
             let decision = try await service.mailbox.admit(envelope, body: body, from: nodeID, destination: destination, nowMs: service.nowMs)
+            if case .enqueue(let entry) = decision, let destination = entry.destination { service.mailboxBell.ring(destination) }
             switch decision {
             case .enqueue(let entry), .duplicate(let entry):
                 let duplicate = if case .duplicate = decision { true } else { false }
@@ -73,20 +76,29 @@ extension HubRoutes {
         }
         router.get("/v1/federation/mailbox") { request, context in
             let nodeID = try node(context)
-            let limit = min(32, max(1, Int(request.uri.queryParameters.get("limit") ?? "") ?? 8))
-            let leased = try await service.mailbox.lease(for: nodeID, limit: limit, nowMs: service.nowMs, leaseMs: service.configuration.deliveryLeaseMs)
-            // The envelopes go out as they came in (the hub never re-encodes a dossier).
-            var text = "{\"items\":["
-            for (index, item) in leased.enumerated() {
-                if index > 0 { text += "," }
-                text += "{\"attempt\":\(item.entry.attempts),\"envelope\":"
-                text += String(decoding: item.body, as: UTF8.self)
-                text += "}"
+            let query = request.uri.queryParameters
+            let limit = min(32, max(1, Int(query.get("limit") ?? "") ?? 8))
+            // A long poll: with `wait` (ms, at most 25 s) an empty mailbox answers when mail arrives.
+            let wait = min(25_000, max(0, Int(query.get("wait") ?? "") ?? 0))
+            let seen = service.mailboxBell.generation(nodeID)
+            var leased = try await service.mailbox.lease(
+                for: nodeID, limit: limit, maxBytes: Self.maximumPageBytes, nowMs: service.nowMs, leaseMs: service.configuration.deliveryLeaseMs)
+            if leased.isEmpty && wait > 0 {
+                await service.mailboxBell.wait(nodeID, seen: seen, timeout: .milliseconds(wait))
+                leased = try await service.mailbox.lease(
+                    for: nodeID, limit: limit, maxBytes: Self.maximumPageBytes, nowMs: service.nowMs, leaseMs: service.configuration.deliveryLeaseMs)
             }
-            text += "]}"
+            // The envelopes go out as they came in (the hub never re-encodes a dossier).
+            var page = ByteBuffer(string: "{\"items\":[")
+            for (index, item) in leased.enumerated() {
+                page.writeString(index > 0 ? ",{\"attempt\":\(item.entry.attempts),\"envelope\":" : "{\"attempt\":\(item.entry.attempts),\"envelope\":")
+                page.writeBytes(item.body)
+                page.writeString("}")
+            }
+            page.writeString("]}")
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: page))
         }
         router.post("/v1/federation/mailbox/ack") { request, context in
             let nodeID = try node(context)
@@ -121,15 +133,9 @@ extension HubRoutes {
         national.get("mailbox") { _, _ in
             let entries = try await service.mailbox.entries(queuedOnly: true)
             let now = service.nowMs
-            var byDestination: [String: (count: Int, oldest: Int64)] = [:]
-            for entry in entries {
-                let key = entry.destination ?? "?"
-                let current = byDestination[key] ?? (0, entry.enqueuedAtMs)
-                byDestination[key] = (current.count + 1, min(current.oldest, entry.enqueuedAtMs))
-            }
             return try jsonResponse(JSONValue.object([
-                "destinations": .array(byDestination.sorted { $0.key < $1.key }.map { key, value in
-                    .object(["node": .string(key), "queued": .int(Int64(value.count)), "oldestAgeMs": .int(now - value.oldest)])
+                "destinations": .array(try await service.mailbox.queuedByDestination().map { summary in
+                    .object(["node": .string(summary.node), "queued": .int(Int64(summary.count)), "oldestAgeMs": .int(now - summary.oldestMs)])
                 }),
                 "items": .array(entries.map { mailboxJSON($0, nowMs: now) }),
             ]))

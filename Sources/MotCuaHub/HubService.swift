@@ -52,6 +52,8 @@ public final class HubService: Sendable {
     public let configuration: HubConfiguration
     public let database: HubDatabase
     public let mailbox: MailboxDatabase
+    /// Wakes the destinations' long polls when a transfer for them is admitted.
+    let mailboxBell = MailboxBell()
     let logger: Logger
     let now: @Sendable () -> Date
     /// Per node, the lag of the last 10,000 events applied (commit at the node → durable at the hub).
@@ -65,6 +67,9 @@ public final class HubService: Sendable {
         database = try HubDatabase(path: configuration.databasePath)
         mailbox = try MailboxDatabase(path: configuration.mailboxPath)
     }
+
+    /// A service that ends the mailbox long polls when the hub stops (last in the hub's service group).
+    public var mailboxCloser: MailboxBellCloser { MailboxBellCloser(bell: mailboxBell) }
 
     var nowMs: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
 

@@ -325,7 +325,7 @@ public final class NodeService: Sendable {
         let nodeID = configuration.nodeID
         // Transfers need a hub; a standalone node refuses hand-overs to other nodes' units.
         let transferID = configuration.replication == nil ? "" : UUID().uuidString.lowercased()
-        return try await database.perform(command, on: code) { dossier in
+        let outcome = try await database.perform(command, on: code) { dossier in
             if case .applicant = actor, dossier.applicant.idNumber != normalizedID {
                 throw StoreError.dossierNotFound(code)
             }
@@ -354,6 +354,9 @@ public final class NodeService: Sendable {
             }
             return context
         }
+        // A hand-over to another node ships at once.
+        if outcome.transfer != nil { transferAgent()?.wake() }
+        return outcome
     }
 
     /// A dossier for the public when the ID number matches; nil (and a strike against the code and the

@@ -61,9 +61,15 @@ public enum NationalProjection {
     /// The same, with the payload already parsed (the hub parses before entering its single writer).
     public static func apply(_ event: Event, payload: JSONValue, node: String, to existing: NationalDossier?) -> NationalDossier? {
         guard let code = event.dossierCode else { return nil }
-        // A dossier belongs to the node that filed it; another node moves it only while it holds it.
-        if let existing, existing.node != node, existing.holderNode != node, payload["holderNode"]?.stringValue != node { return nil }
-        if existing == nil, payload["holderNode"] != nil, payload["holderNode"]?.stringValue != node { return nil }
+        // A dossier belongs to the node that filed it; another node speaks of it only while it holds it, or
+        // as it hands it on (its departure may reach the hub after the next holder's events).
+        let speaks = payload["holderNode"]?.stringValue == node || payload["departureNode"]?.stringValue == node
+        if let existing, existing.node != node, existing.holderNode != node, !speaks { return nil }
+        if existing == nil {
+            // The first event the hub sees of a dossier is its filing, or an event of the node that holds it.
+            let filing = event.kind == EventKind.submitted.rawValue || event.kind == EventKind.received.rawValue
+            guard payload["holderNode"] == nil ? filing : speaks else { return nil }
+        }
         let owner = existing?.node ?? payload["receivingNode"]?.stringValue ?? node
         var row = existing ?? NationalDossier(code: code, node: owner, lastSeq: event.seq)
         if node == row.node { row.lastSeq = event.seq }
@@ -168,7 +174,7 @@ public struct NationalHop: Codable, Sendable, Hashable {
             value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
         }
         return entries.compactMap { entry in
-            guard case .int(let index)? = entry["i"] ?? entry["index"], let unit = entry["unit"]?.stringValue,
+            guard case .int(let index)? = entry["i"] ?? entry["index"], (0...10_000).contains(index), let unit = entry["unit"]?.stringValue,
                   let arrived = ms(entry["arrivedAt"]) else { return nil }
             return NationalHop(
                 index: Int(index), node: entry["node"]?.stringValue, unit: unit, level: entry["level"]?.stringValue, arrivedAtMs: arrived,

@@ -42,6 +42,8 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
     /// The destination node as the source believed it; the hub decides from its directory.
     public var toNode: String?
     public var reason: String?
+    /// For a result: how it ended at the deciding node (decided, or stopped).
+    public var reportedState: DossierState?
     public var sentAt: Date
     public var dossier: Dossier
     public var files: [TransferFile]
@@ -56,6 +58,7 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
         toUnit = order.toUnit
         toNode = order.toNode
         reason = order.reason
+        reportedState = order.reportedState
         self.sentAt = sentAt
         self.dossier = dossier
         self.files = files
@@ -108,6 +111,12 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
             throw TransferError("transferId: 8 to 64 letters, digits or '-'")
         }
         guard envelope.dossier.code == envelope.dossierCode else { throw TransferError("the dossier inside is \(envelope.dossier.code), not \(envelope.dossierCode)") }
+        for file in envelope.files {
+            guard (1...64).contains(file.code.count) else { throw TransferError("a file's component code must have 1 to 64 characters") }
+            do { _ = try DossierMachine.cleanFileName(file.fileName, field: "files.fileName") } catch {
+                throw TransferError("file name \(file.fileName.prefix(80)): \(error.description)")
+            }
+        }
         _ = try envelope.uploads()
     }
 
@@ -129,7 +138,7 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
     public var incoming: IncomingTransfer {
         IncomingTransfer(
             transferId: transferId, kind: kind, fromNode: fromNode, fromUnit: fromUnit, toUnit: toUnit, reason: reason, sentAt: sentAt,
-            dossier: dossier)
+            dossier: dossier, reportedState: reportedState)
     }
 }
 
@@ -198,6 +207,8 @@ public enum TransferRouter {
             guard known.source == node, known.dossierCode == envelope.dossierCode else {
                 return .refuse("transfer id \(envelope.transferId) is already used by another transfer")
             }
+            // The source missed the answer: it gets the same one again (a refusal stays a refusal).
+            if known.state == .refused { return .refuse(known.reason ?? "unit \(known.toUnit) is not served by any node of the federation") }
             return .duplicate(known)
         }
         guard envelope.fromNode == node else {

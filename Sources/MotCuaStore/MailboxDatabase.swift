@@ -93,13 +93,19 @@ public final class MailboxDatabase: Sendable {
     }
 
     /// Hands a destination what it may take now (see `TransferRouter.deliverable`), leased for `leaseMs`.
-    public func lease(for node: String, limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [(entry: MailboxEntry, body: Data)] {
-        try await committer.write { db in
-            let queued = try Row.fetchAll(
-                db, sql: "SELECT * FROM transfers WHERE state = 'queued' AND destination = ? ORDER BY enqueued_at_ms LIMIT 1000", arguments: [node]
-            ).map(Self.entry)
+    public func lease(for node: String, limit: Int, maxBytes: Int, nowMs: Int64, leaseMs: Int64) async throws -> [(entry: MailboxEntry, body: Data)] {
+        let select = "SELECT * FROM transfers WHERE state = 'queued' AND destination = ? ORDER BY enqueued_at_ms LIMIT 1000"
+        // A look without the writer first: an empty mailbox (the usual answer to a poll) costs no write.
+        let candidates = try await pool.read { db in try Row.fetchAll(db, sql: select, arguments: [node]).map(Self.entry) }
+        guard !TransferRouter.deliverable(candidates, for: node, nowMs: nowMs, limit: limit).isEmpty else { return [] }
+        return try await committer.write { db in
+            let queued = try Row.fetchAll(db, sql: select, arguments: [node]).map(Self.entry)
             var result: [(MailboxEntry, Data)] = []
+            var bytes = 0
             for entry in TransferRouter.deliverable(queued, for: node, nowMs: nowMs, limit: limit) {
+                let size = try Int.fetchOne(db, sql: "SELECT length(body) FROM envelopes WHERE transfer_id = ?", arguments: [entry.transferId]) ?? 0
+                if !result.isEmpty && bytes + size > maxBytes { break }
+                bytes += size
                 let leased = TransferRouter.leased(entry, nowMs: nowMs, leaseMs: leaseMs)
                 try db.execute(
                     sql: "UPDATE transfers SET attempts = ?, lease_until_ms = ? WHERE transfer_id = ?",
@@ -132,6 +138,16 @@ public final class MailboxDatabase: Sendable {
             try? await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         }
         return result
+    }
+
+    /// Per destination: how many transfers wait, and since when.
+    public func queuedByDestination() async throws -> [(node: String, count: Int, oldestMs: Int64)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT coalesce(destination, '?') AS node, count(*) AS n, min(enqueued_at_ms) AS oldest
+                FROM transfers WHERE state = 'queued' GROUP BY destination ORDER BY destination
+                """).map { ($0["node"], $0["n"], $0["oldest"]) }
+        }
     }
 
     /// Transfers for operators: the queued ones (with their age), or those of one dossier.

@@ -34,19 +34,21 @@ extension NodeDatabase {
     static func queueTransfer(_ order: TransferOrder, dossier: Dossier, document: String, eventSeq: Int64, atMs at: Date, db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO transfers_out(transfer_id, dossier_code, kind, from_unit, to_unit, to_node, reason, snapshot, event_seq,
-                    created_at_ms, next_attempt_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO transfers_out(transfer_id, dossier_code, kind, from_unit, to_unit, to_node, reason, reported_state, snapshot,
+                    event_seq, created_at_ms, next_attempt_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [order.transferId, dossier.code, order.kind.rawValue, order.fromUnit, order.toUnit, order.toNode, order.reason,
-                        document, eventSeq, ms(at), ms(at)])
+                        order.reportedState?.rawValue, document, eventSeq, ms(at), ms(at)])
     }
 
     static func outboxItem(_ row: Row) throws -> OutboxItem {
-        OutboxItem(
-            order: TransferOrder(
-                transferId: row["transfer_id"], kind: TransferKind(rawValue: row["kind"]) ?? .handOver, fromUnit: row["from_unit"],
-                toUnit: row["to_unit"], toNode: row["to_node"], reason: row["reason"]),
+        var order = TransferOrder(
+            transferId: row["transfer_id"], kind: TransferKind(rawValue: row["kind"]) ?? .handOver, fromUnit: row["from_unit"],
+            toUnit: row["to_unit"], toNode: row["to_node"], reason: row["reason"])
+        order.reportedState = (row["reported_state"] as String?).flatMap(DossierState.init(rawValue:))
+        return OutboxItem(
+            order: order,
             dossier: try decode(Dossier.self, row["snapshot"]), createdAt: date(ms: row["created_at_ms"]), attempts: row["attempts"],
             state: row["state"], lastError: row["last_error"], destination: row["destination"])
     }
@@ -78,16 +80,19 @@ extension NodeDatabase {
         }
     }
 
-    /// The files of a dossier (each distinct content once), to travel with a transfer.
+    /// The files of a dossier as they stand: the latest file of each component (a supplement replaces the
+    /// earlier one) and the result document, to travel with a transfer.
     public func files(of code: String) async throws -> [DossierFile] {
         try await pool.read { db in
-            var seen = Set<String>()
-            return try Row.fetchAll(db, sql: "SELECT component_code, file_name, sha256, content FROM components WHERE dossier_code = ? ORDER BY id", arguments: [code])
-                .compactMap { row in
-                    guard seen.insert(row["sha256"]).inserted else { return nil }
-                    let content: Data = row["content"]
-                    return DossierFile(code: row["component_code"], fileName: row["file_name"], bytes: [UInt8](content))
-                }
+            try Row.fetchAll(
+                db, sql: """
+                    SELECT component_code, file_name, content FROM components
+                    WHERE id IN (SELECT max(id) FROM components WHERE dossier_code = ? GROUP BY component_code) ORDER BY id
+                    """, arguments: [code]
+            ).map { row in
+                let content: Data = row["content"]
+                return DossierFile(code: row["component_code"], fileName: row["file_name"], bytes: [UInt8](content))
+            }
         }
     }
 
@@ -143,43 +148,63 @@ extension NodeDatabase {
                 return .alreadyApplied
             }
             let existing = try Self.fetchDossier(db, code: incoming.dossier.code)
+            var result: IncomingResult = .alreadyApplied
             do {
-                let context = try makeContext(incoming.dossier)
-                var outcome = try DossierMachine.accept(incoming, existing: existing?.dossier, context: context)
-                let stored = Set(try String.fetchAll(db, sql: "SELECT sha256 FROM components WHERE dossier_code = ?", arguments: [incoming.dossier.code]))
-                outcome.uploads = uploads.filter { !stored.contains($0.sha256) }
-                let seq = try PreparedChange(outcome).write(db: db, insert: existing == nil)
-                try db.execute(
-                    sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'applied', ?, ?)",
-                    arguments: [incoming.transferId, incoming.dossier.code, incoming.kind.rawValue, incoming.fromNode, seq, Self.ms(now)])
-                return .applied(outcome.dossier)
+                // In a savepoint of its own: a failure halfway leaves nothing behind before the refusal is logged.
+                try db.inSavepoint {
+                    let context = try makeContext(incoming.dossier)
+                    var outcome = try DossierMachine.accept(incoming, existing: existing?.dossier, context: context)
+                    // Files this node already has (a dossier coming back) are not stored twice.
+                    let stored = Set(try Row.fetchAll(
+                        db, sql: "SELECT component_code, sha256 FROM components WHERE dossier_code = ?", arguments: [incoming.dossier.code]
+                    ).map { "\($0["component_code"] as String) \($0["sha256"] as String)" })
+                    outcome.uploads = uploads.filter { !stored.contains("\($0.code) \($0.sha256)") }
+                    let seq = try PreparedChange(outcome).write(db: db, insert: existing == nil)
+                    try db.execute(
+                        sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'applied', ?, ?)",
+                        arguments: [incoming.transferId, incoming.dossier.code, incoming.kind.rawValue, incoming.fromNode, seq, Self.ms(now)])
+                    result = .applied(outcome.dossier)
+                    return .commit
+                }
+                return result
             } catch let error as DossierError {
-                let reason = "\(incoming.toUnit) cannot act on \(incoming.dossier.code): \(error.description)"
-                var snapshot = incoming.dossier
-                if var last = snapshot.hops?.last, last.unit == incoming.toUnit {
-                    last.leftAt = now
-                    snapshot.hops![snapshot.hops!.count - 1] = last
-                }
-                var payload: [String: JSONValue] = [
-                    "transferId": .string(incoming.transferId), "transferKind": .string(incoming.kind.rawValue),
-                    "fromNode": .string(incoming.fromNode), "fromUnit": .string(incoming.fromUnit), "toUnit": .string(incoming.toUnit),
-                    "reason": .string(reason), "refusedHere": .bool(true),
-                ]
-                if incoming.kind != .sendBack { payload["sentBackTransferId"] = .string(newTransferID) }
-                let seq = try Self.append(
-                    EventDraft(dossierCode: incoming.dossier.code, kind: .transferRefused, actor: "system", at: now, payload: .object(payload)), db: db)
-                // A send-back that cannot be applied is not bounced again (that could loop): it stays logged.
-                if incoming.kind != .sendBack {
-                    let order = TransferOrder(
-                        transferId: newTransferID, kind: .sendBack, fromUnit: incoming.toUnit, toUnit: incoming.fromUnit,
-                        toNode: incoming.fromNode, reason: reason)
-                    try Self.queueTransfer(order, dossier: snapshot, document: try Self.encode(snapshot), eventSeq: seq, atMs: now, db: db)
-                }
-                try db.execute(
-                    sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, reason, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'refused', ?, ?, ?)",
-                    arguments: [incoming.transferId, incoming.dossier.code, incoming.kind.rawValue, incoming.fromNode, reason, seq, Self.ms(now)])
-                return .refused(reason)
+                return try Self.refuseIncoming(
+                    incoming, reason: "\(incoming.toUnit) cannot act on \(incoming.dossier.code): \(error.description)", now: now,
+                    newTransferID: newTransferID, db: db)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                // The dossier breaks this node's rules (a file or a field it cannot store): it would never apply.
+                return try Self.refuseIncoming(
+                    incoming, reason: "\(incoming.toUnit) cannot store \(incoming.dossier.code): \(error.message ?? "constraint failed")", now: now,
+                    newTransferID: newTransferID, db: db)
             }
         }
+    }
+
+    /// Logs a transfer this node cannot act on and, unless it was itself a send-back, queues it back.
+    static func refuseIncoming(_ incoming: IncomingTransfer, reason: String, now: Date, newTransferID: String, db: Database) throws -> IncomingResult {
+        var snapshot = incoming.dossier
+        if var last = snapshot.hops?.last, last.unit == incoming.toUnit {
+            last.leftAt = now
+            snapshot.hops![snapshot.hops!.count - 1] = last
+        }
+        var payload: [String: JSONValue] = [
+            "transferId": .string(incoming.transferId), "transferKind": .string(incoming.kind.rawValue),
+            "fromNode": .string(incoming.fromNode), "fromUnit": .string(incoming.fromUnit), "toUnit": .string(incoming.toUnit),
+            "reason": .string(reason), "refusedHere": .bool(true),
+        ]
+        if incoming.kind != .sendBack { payload["sentBackTransferId"] = .string(newTransferID) }
+        let seq = try append(
+            EventDraft(dossierCode: incoming.dossier.code, kind: .transferRefused, actor: "system", at: now, payload: .object(payload)), db: db)
+        // A send-back that cannot be applied is not bounced again (that could loop): it stays logged.
+        if incoming.kind != .sendBack {
+            let order = TransferOrder(
+                transferId: newTransferID, kind: .sendBack, fromUnit: incoming.toUnit, toUnit: incoming.fromUnit, toNode: incoming.fromNode,
+                reason: reason)
+            try queueTransfer(order, dossier: snapshot, document: try encode(snapshot), eventSeq: seq, atMs: now, db: db)
+        }
+        try db.execute(
+            sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, reason, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'refused', ?, ?, ?)",
+            arguments: [incoming.transferId, incoming.dossier.code, incoming.kind.rawValue, incoming.fromNode, reason, seq, ms(now)])
+        return .refused(reason)
     }
 }

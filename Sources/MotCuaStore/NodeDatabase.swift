@@ -186,6 +186,7 @@ public final class NodeDatabase: Sendable {
                     to_unit TEXT NOT NULL,
                     to_node TEXT,
                     reason TEXT,
+                    reported_state TEXT,
                     snapshot TEXT NOT NULL,
                     event_seq INTEGER NOT NULL REFERENCES events(seq),
                     created_at_ms INTEGER NOT NULL,

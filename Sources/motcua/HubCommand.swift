@@ -33,6 +33,8 @@ struct HubCommand: AsyncParsableCommand {
         if nationalPort > 0 {
             services.append(try buildHubApplication(service: service, logger: logger, port: nationalPort))
         }
+        // Last, so it is stopped first: the long polls end before the servers wait for their requests.
+        services.append(service.mailboxCloser)
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -62,11 +62,10 @@ struct Desk {
         try await waitFor(timeout: timeout) { try await dossier(node, code, token: token)?["state"] == .string(state) }
     }
 
-    /// Waits until the node knows the other nodes' units (the hub's directory).
-    func waitForDirectory(_ node: String) async throws {
+    /// Waits until the node knows a unit of another node (from the hub's directory).
+    func waitForDirectory(_ node: String, unit: String) async throws {
         try await waitFor(timeout: 20) {
-            guard case .int(let units)? = try await HTTP.call(.GET, federation.nodeURL(node) + "/readyz").json["routing"]?["directoryUnits"] else { return false }
-            return units > 0
+            try await HTTP.call(.GET, federation.nodeURL(node) + "/v1/federation/units").json.items.contains { $0["code"] == .string(unit) }
         }
     }
 
@@ -172,7 +171,7 @@ extension FederationTests {
         @Test func filingAnywhereBetweenTwoProvincesAndSendBack() async throws {
             try await withFederation { federation in
                 let desk = Desk(federation: federation)
-                try await desk.waitForDirectory("p01")
+                try await desk.waitForDirectory("p01", unit: "P79")
                 let receiver = try await desk.token("p01", "receiver")
                 let leader79 = try await desk.token("p79", "leader")
                 // A Hồ Chí Minh resident files at Hà Nội's centre; Hồ Chí Minh decides.
@@ -256,8 +255,10 @@ extension FederationTests {
                 // m-bca reaches the hub through a proxy the test controls.
                 let proxy = try await TCPProxy(targetPort: federation.hubFederationPort)
                 defer { Task { await proxy.stop() } }
-                kill(try federation.pid("m-bca"), SIGTERM)
-                try await Task.sleep(for: .seconds(1))
+                let old = try federation.pid("m-bca")
+                kill(old, SIGTERM)
+                // Gone for good (port and database free) before it starts again behind the proxy.
+                try await waitFor(timeout: 20) { kill(old, 0) != 0 }
                 try await federation.restartNode("m-bca", hubURL: "https://localhost:\(proxy.port)")
                 let receiver = try await desk.token("p79", "receiver")
                 let ministry = try await desk.token("m-bca", "leader")

@@ -317,6 +317,10 @@ public enum DossierMachine {
                 previousAppointmentAt: dueAt, newAppointmentAt: target, issuedBy: who, issuedAt: now,
                 issuedAfterDeadline: now > dueAt))
         case .decide(let outcome, let reason, let summary, let rawDocument):
+            // An interconnected procedure, or one decided at another node, is decided by its competent unit.
+            if (dossier.stepIndex != nil || context.units[dossier.competentUnit] == nil) && dossier.holderUnit != dossier.competentUnit {
+                throw .invalid(field: "action", reason: "\(dossier.competentUnit) decides this dossier; hand it over (forward) first")
+            }
             var document = rawDocument
             if let raw = rawDocument { document?.fileName = try cleanFileName(raw.fileName, field: "resultDocument.fileName") }
             if outcome == .approved && context.procedure.financialObligation && dossier.amountPaidVND == nil {
@@ -355,6 +359,12 @@ public enum DossierMachine {
             form = .stopNotice(StopNoticeForm(
                 dossierCode: dossier.code, applicantName: dossier.applicant.fullName, reason: reason,
                 onApplicantRequest: current.state == .withdrawalRequested, stoppedBy: who, stoppedAt: now))
+            if context.units[dossier.receivingUnit] == nil {
+                // Stopped at another node: the notice travels back to the desk where the applicant filed.
+                transfer = try order(.result, to: dossier.receivingUnit, node: dossier.receivingNode, dossier: dossier, context: context)
+                moveTo(&dossier, unit: dossier.receivingUnit, node: dossier.receivingNode,
+                       level: context.federation[dossier.receivingUnit]?.level, step: nil, context: context)
+            }
         case .sendBack(let reason):
             guard let from = dossier.arrivedFromUnit, context.units[from] == nil else {
                 throw .invalid(field: "action", reason: "only a dossier received from another node can be sent back; forward it or stop it")
@@ -398,16 +408,20 @@ public enum DossierMachine {
         // What the country sees: a result on its way back is decided (9); a hand-over is being processed (4).
         let reported = dossier.state
         var kind = row.event
-        if let transfer {
+        if var order = transfer {
+            if order.kind == .result { order.reportedState = reported }
+            transfer = order
             dossier.state = .transferred
-            if transfer.kind == .handOver { kind = .transferSent }
-            payload["transferId"] = .string(transfer.transferId)
-            payload["transferKind"] = .string(transfer.kind.rawValue)
-            payload["toNode"] = transfer.toNode.map(JSONValue.string)
+            if order.kind == .handOver { kind = .transferSent }
+            payload["transferId"] = .string(order.transferId)
+            payload["transferKind"] = .string(order.kind.rawValue)
+            payload["toNode"] = order.toNode.map(JSONValue.string)
+            // The node the dossier leaves: it may still report this stay at the hub.
+            payload["departureNode"] = .string(context.nodeID)
         }
 
         payload["status"] = .int(Int64(reported.nationalStatus))
-        payload["state"] = .string(transfer == nil ? reported.rawValue : (reported == .decided ? reported.rawValue : DossierState.transferred.rawValue))
+        payload["state"] = .string(transfer == nil || reported.isTerminal || reported == .decided ? reported.rawValue : DossierState.transferred.rawValue)
         payload["holderUnit"] = .string(dossier.holderUnit)
         if let level = dossier.path.last?.level ?? context.units[dossier.holderUnit]?.level { payload["holderLevel"] = .string(level.rawValue) }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
@@ -426,9 +440,7 @@ public enum DossierMachine {
         _ requested: String?, dossier: Dossier, context: DossierContext
     ) throws(DossierError) -> (unit: String, node: String?, level: AdministrativeLevel?, step: Int?) {
         let procedure = context.procedure
-        func stageUnit(_ index: Int) -> String? {
-            StepRouting.unit(for: procedure.steps[index], receivingUnit: dossier.receivingUnit, units: context.units, federation: context.federation)
-        }
+        func stageUnit(_ index: Int) -> String? { stageUnitOf(index, dossier: dossier, context: context) }
         var unit = requested
         var step: Int?
         if let current = dossier.stepIndex {
@@ -462,6 +474,34 @@ public enum DossierMachine {
         throw .unknownUnit(unit)
     }
 
+    /// The unit of a stage, resolved from the unit that took the first step (the commune the applicant
+    /// chose), which may differ from the receiving desk when an officer files for another unit.
+    static func stageUnitOf(_ index: Int, dossier: Dossier, context: DossierContext) -> String? {
+        let origin = dossier.path.first?.unit ?? dossier.receivingUnit
+        return StepRouting.unit(
+            for: context.procedure.steps[index], receivingUnit: origin, units: context.units, federation: context.federation)
+    }
+
+    /// A stay's share of the lead time: its step's stage, and the following stages that land on the same unit
+    /// (a level abolished here falls to the unit above, which then does both stages' work).
+    static func stayShare(from step: Int, unit: String, dossier: Dossier, context: DossierContext) -> LeadTime? {
+        let procedure = context.procedure
+        guard var share = procedure.share(of: step) else { return nil }
+        let last = procedure.decisionStepIndex ?? procedure.steps.count - 1
+        var cursor = step
+        while let next = procedure.nextStageIndex(after: cursor), next <= last, stageUnitOf(next, dossier: dossier, context: context) == unit {
+            if let more = procedure.share(of: next) {
+                switch (share, more) {
+                case (.workingDays(let a), .workingDays(let b)): share = .workingDays(a + b)
+                case (.workingHours(let a), .workingHours(let b)): share = .workingHours(a + b)
+                default: break
+                }
+            }
+            cursor = next
+        }
+        return share
+    }
+
     /// A transfer to another node, with the id the shell supplied.
     static func order(
         _ kind: TransferKind, to unit: String, node: String?, dossier: Dossier, context: DossierContext, reason: String? = nil
@@ -480,11 +520,15 @@ public enum DossierMachine {
         if !path.isEmpty { path[path.count - 1].leftAt = context.now }
         let local = node == context.nodeID && context.units[unit] != nil
         // The step's share runs from arrival; between nodes the destination computes it on receipt.
-        let due = local ? step.flatMap { context.procedure.share(of: $0) }.map { context.deadlines.dueAt(receivedAt: context.now, lead: $0) } : nil
-        path.append(DossierHop(
+        let due = local
+            ? step.flatMap { stayShare(from: $0, unit: unit, dossier: dossier, context: context) }.map { context.deadlines.dueAt(receivedAt: context.now, lead: $0) }
+            : nil
+        var hop = DossierHop(
             node: node, unit: unit, level: level, arrivedAt: context.now, stepDueAt: due,
             step: step.map { context.procedure.steps[$0].name }, handedOverBy: context.actor.logName,
-            transferId: local ? nil : context.transferID))
+            transferId: local ? nil : context.transferID)
+        hop.stepIndex = step
+        path.append(hop)
         dossier.path = path
         dossier.holderUnit = unit
         dossier.holderNode = node
@@ -496,9 +540,11 @@ public enum DossierMachine {
     static func journeyPayload(_ dossier: Dossier, withPath: Bool = true) -> [String: JSONValue] {
         var payload: [String: JSONValue] = ["hop": .int(Int64(max(0, dossier.path.count - 1)))]
         if let node = dossier.holderNode { payload["holderNode"] = .string(node) }
+        // The rest only where the journey moves (and at filing): every other event stays small.
+        guard withPath else { return payload }
         if let node = dossier.receivingNode { payload["receivingNode"] = .string(node) }
         if let node = dossier.competentNode { payload["competentNode"] = .string(node) }
-        if withPath { payload["path"] = .array(dossier.path.enumerated().map { $0.element.json(index: $0.offset) }) }
+        payload["path"] = .array(dossier.path.enumerated().map { $0.element.json(index: $0.offset) })
         return payload
     }
 
@@ -512,25 +558,31 @@ public enum DossierMachine {
         guard dossier.code == (existing?.code ?? dossier.code) else { throw .invalid(field: "dossier", reason: "code mismatch") }
         switch transfer.kind {
         case .handOver:
+            // A dossier this node has is taken back only when it is away; one it is working on is not replaced.
+            if let existing, existing.state != .transferred {
+                throw .invalid(field: "transfer", reason: "\(dossier.code) is being processed here (\(existing.state.rawValue)); it was not sent away")
+            }
             dossier.state = .forwarded
             dossier.arrivedBy = transfer.transferId
             dossier.arrivedFromUnit = transfer.fromUnit
         case .result:
-            guard existing != nil, dossier.receivingUnit == unit.code else {
-                throw .invalid(field: "transfer", reason: "a result for \(dossier.code) came to \(unit.code), which did not receive it")
+            guard let existing, existing.state == .transferred, dossier.receivingUnit == unit.code else {
+                throw .invalid(field: "transfer", reason: "a result for \(dossier.code) came to \(unit.code), which did not receive it or does not wait for it")
             }
-            dossier.state = .decided
-            dossier.arrivedBy = existing?.arrivedBy
-            dossier.arrivedFromUnit = existing?.arrivedFromUnit
+            dossier.state = transfer.reportedState == .stopped ? .stopped : .decided
+            dossier.arrivedBy = existing.arrivedBy
+            dossier.arrivedFromUnit = existing.arrivedFromUnit
         case .sendBack:
-            guard existing != nil else {
-                throw .invalid(field: "transfer", reason: "\(dossier.code) was sent back to \(unit.code), which never sent it")
+            guard let existing, existing.state == .transferred else {
+                throw .invalid(field: "transfer", reason: "\(dossier.code) was sent back to \(unit.code), which never sent it away")
             }
             dossier.state = .forwarded
             dossier.lastSendBackReason = transfer.reason
+            // The procedure resumes at the step this unit had.
+            dossier.stepIndex = existing.path.last(where: { $0.unit == unit.code })?.stepIndex ?? existing.stepIndex
             // Keep where it had come from, so this node can send it further back.
-            dossier.arrivedBy = existing?.arrivedBy
-            dossier.arrivedFromUnit = existing?.arrivedFromUnit
+            dossier.arrivedBy = existing.arrivedBy
+            dossier.arrivedFromUnit = existing.arrivedFromUnit
         }
         dossier.holderUnit = unit.code
         dossier.holderNode = context.nodeID
@@ -543,7 +595,7 @@ public enum DossierMachine {
         path[path.count - 1].node = context.nodeID
         path[path.count - 1].level = unit.level
         path[path.count - 1].receivedAt = context.now
-        if transfer.kind != .sendBack, let step = dossier.stepIndex, let share = context.procedure.share(of: step) {
+        if transfer.kind == .handOver, let step = dossier.stepIndex, let share = stayShare(from: step, unit: unit.code, dossier: dossier, context: context) {
             path[path.count - 1].stepDueAt = context.deadlines.dueAt(receivedAt: context.now, lead: share)
         }
         dossier.path = path
@@ -586,7 +638,10 @@ public enum DossierMachine {
     ) throws(DossierError) {
         guard case .officer(_, _, let scopes) = actor,
               let row = DossierTransition.row(for: action, from: dossier.state) else { return }
-        let target = row.scope == .receivingUnit ? dossier.receivingUnit : dossier.holderUnit
+        // At a node that did not receive the dossier, the holding unit answers for the receiving desk
+        // (a supplement or a payment reaches the unit that has the dossier now).
+        let desk = units[dossier.receivingUnit] != nil ? dossier.receivingUnit : dossier.holderUnit
+        let target = row.scope == .receivingUnit ? desk : dossier.holderUnit
         guard scopes.contains(where: { units.isWithin(target, ancestor: $0) }) else { throw .outOfScope(action: action, unit: target) }
     }
 

@@ -48,6 +48,8 @@ public struct DossierHop: Codable, Sendable, Hashable {
     public var handedOverBy: String?
     /// The transfer that carried it here, between nodes.
     public var transferId: String?
+    /// The index of that step in the procedure (to resume there after a send-back).
+    public var stepIndex: Int?
 
     public init(
         node: String?, unit: String, level: AdministrativeLevel?, arrivedAt: Date, receivedAt: Date? = nil, leftAt: Date? = nil,
@@ -103,6 +105,8 @@ public struct TransferOrder: Sendable, Hashable {
     public var toUnit: String
     public var toNode: String?
     public var reason: String?
+    /// For a result: how it ended there (decided, or stopped).
+    public var reportedState: DossierState?
 
     public init(transferId: String, kind: TransferKind, fromUnit: String, toUnit: String, toNode: String?, reason: String? = nil) {
         self.transferId = transferId
@@ -124,10 +128,12 @@ public struct IncomingTransfer: Sendable, Hashable {
     public var reason: String?
     public var sentAt: Date
     public var dossier: Dossier
+    /// For a result: decided or stopped.
+    public var reportedState: DossierState?
 
     public init(
         transferId: String, kind: TransferKind, fromNode: String, fromUnit: String, toUnit: String, reason: String?, sentAt: Date,
-        dossier: Dossier
+        dossier: Dossier, reportedState: DossierState? = nil
     ) {
         self.transferId = transferId
         self.kind = kind
@@ -137,6 +143,7 @@ public struct IncomingTransfer: Sendable, Hashable {
         self.reason = reason
         self.sentAt = sentAt
         self.dossier = dossier
+        self.reportedState = reportedState
     }
 }
 

@@ -28,8 +28,10 @@ public final class TransferAgent: Service, Sendable {
     let logger: Logger
     private let snapshot = Mutex(RoutingStatus())
     private let currentLink = Mutex<FederationLink?>(nil)
-    /// How often the mailbox is read while nothing else wakes the agent.
-    static let pollInterval: Duration = .milliseconds(300)
+    private let doorbell = Doorbell()
+    private let mailboxStop = Doorbell()
+    /// How long the hub may hold a mailbox read open while nothing arrives (the long poll).
+    static let mailboxWaitMs = 10_000
     static let directoryRefreshSeconds: TimeInterval = 30
 
     public init(service: NodeService, configuration: ReplicationConfiguration, logger: Logger) {
@@ -40,6 +42,9 @@ public final class TransferAgent: Service, Sendable {
 
     public var status: RoutingStatus { snapshot.withLock { $0 } }
 
+    /// Rings the agent when a transfer was queued (a hand-over, a result, a send-back): it ships at once.
+    public func wake() { doorbell.ring() }
+
     public func run() async throws {
         let link = try FederationLink(configuration: configuration, logger: logger)
         currentLink.withLock { $0 = link }
@@ -47,41 +52,58 @@ public final class TransferAgent: Service, Sendable {
             currentLink.withLock { $0 = nil }
             Task { await link.shutdown() }
         }
-        let doorbell = Doorbell()
-        let wakeUps = service.database.commits.wakeUps()
-        let listener = Task { for await _ in wakeUps { doorbell.ring() } }
-        defer { listener.cancel() }
         let stopping = StopFlag()
-        var directoryAt = Date.distantPast
-        let startedAt = service.now()
-        var registered = false
-        var mailboxAt = ContinuousClock.now - Self.pollInterval
-        var mailboxBusy = false
-
+        // Two loops: the outbox and the directory (woken when a transfer is queued, else every second),
+        // and the mailbox (a long poll the hub answers when mail arrives).
+        let outbox = Task { await self.outboxLoop(link, stopping: stopping) }
+        let mailbox = Task { await self.mailboxLoop(link, stopping: stopping) }
         await withGracefulShutdownHandler {
-            while !Task.isCancelled && !stopping.isSet {
-                var busy = false
-                if !registered { registered = await registerUnits(link) }
-                // Often while the federation starts (nodes register one by one), then every 30 s.
-                let interval = service.now().timeIntervalSince(startedAt) < 60 ? 2 : Self.directoryRefreshSeconds
-                if service.now().timeIntervalSince(directoryAt) > interval, await refreshDirectory(link) {
-                    directoryAt = service.now()
-                }
-                busy = await shipOutbox(link) || busy
-                // Commits wake the agent for its outbox; the mailbox is read on its own beat.
-                if mailboxBusy || ContinuousClock.now - mailboxAt >= Self.pollInterval {
-                    mailboxAt = ContinuousClock.now
-                    mailboxBusy = await takeMailbox(link)
-                    busy = busy || mailboxBusy
-                }
-                link.refreshIfRotated()
-                await publish(registered: registered)
-                if stopping.isSet { break }
-                if !busy { _ = await doorbell.wait(timeout: Self.pollInterval) }
-            }
+            await outbox.value
+            await mailbox.value
         } onGracefulShutdown: {
+            // The long poll is cancelled, not waited for: nothing is taken in after shutdown begins.
             stopping.set()
-            doorbell.ring()
+            self.doorbell.ring()
+            self.mailboxStop.ring()
+            mailbox.cancel()
+        }
+    }
+
+    func outboxLoop(_ link: FederationLink, stopping: StopFlag) async {
+        let startedAt = service.now()
+        var directoryAt = Date.distantPast
+        var registeredAt: Date?
+        var registrationTriedAt = Date.distantPast
+        while !Task.isCancelled && !stopping.isSet {
+            let now = service.now()
+            // Units are registered at start (retried every 5 s until the hub takes them) and again every 10 min.
+            if registeredAt.map({ now.timeIntervalSince($0) > 600 }) ?? (now.timeIntervalSince(registrationTriedAt) > 5) {
+                registrationTriedAt = now
+                if await registerUnits(link) { registeredAt = now }
+            }
+            // Often while the federation starts (nodes register one by one), then every 30 s.
+            let interval = now.timeIntervalSince(startedAt) < 60 ? 2 : Self.directoryRefreshSeconds
+            if now.timeIntervalSince(directoryAt) > interval, await refreshDirectory(link) { directoryAt = now }
+            let busy = await shipOutbox(link)
+            link.refreshIfRotated()
+            await publish(registered: registeredAt != nil)
+            if stopping.isSet { break }
+            // Pending transfers waiting for their back-off are looked at again within a second.
+            if !busy { _ = await doorbell.wait(timeout: .seconds(1)) }
+        }
+    }
+
+    func mailboxLoop(_ link: FederationLink, stopping: StopFlag) async {
+        var failures = 0
+        while !Task.isCancelled && !stopping.isSet {
+            switch await takeMailbox(link) {
+            case .some:
+                failures = 0
+            case .none:
+                // The hub is away or the link is cut: try again soon, backing off to 5 s.
+                failures += 1
+                _ = await mailboxStop.wait(timeout: .milliseconds(Int64(min(5_000, 250 << min(failures, 5)))))
+            }
         }
     }
 
@@ -133,7 +155,7 @@ public final class TransferAgent: Service, Sendable {
                 let files = try await service.database.files(of: item.dossier.code).map { TransferFile(code: $0.code, fileName: $0.fileName, bytes: $0.bytes) }
                 let envelope = TransferEnvelope(
                     order: item.order, fromNode: service.configuration.nodeID, sentAt: item.createdAt, dossier: item.dossier, files: files)
-                let (status, data) = try await link.call(.POST, "/v1/federation/transfers", body: try envelope.encoded(), timeout: 60)
+                let (status, data) = try await link.call(.POST, "/v1/federation/transfers", body: try envelope.encoded(), timeout: 30)
                 let answer = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
                 switch status {
                 case 200:
@@ -151,7 +173,9 @@ public final class TransferAgent: Service, Sendable {
                     try await retry(item, error: "hub answered HTTP \(status)")
                 }
             } catch {
+                // The hub is unreachable: this one waits for its back-off, the others for the next round.
                 try? await retry(item, error: "hub unreachable: \(error)")
+                return false
             }
         }
         return true
@@ -164,28 +188,40 @@ public final class TransferAgent: Service, Sendable {
         try await service.database.deferTransfer(item.order.transferId, until: Date(timeIntervalSince1970: Double(next) / 1000), error: error)
     }
 
-    /// Takes in what waits in this node's mailbox; true when something came.
-    func takeMailbox(_ link: FederationLink) async -> Bool {
+    /// Takes in what waits in this node's mailbox (waiting up to 10 s for something to come): true when
+    /// something came, false when nothing did, nil when the hub could not be asked.
+    func takeMailbox(_ link: FederationLink) async -> Bool? {
+        let data: Data
         do {
-            let (status, data) = try await link.call(.GET, "/v1/federation/mailbox?limit=8", timeout: 60, limit: 8 * (34 << 20))
+            let (status, body) = try await link.call(
+                .GET, "/v1/federation/mailbox?limit=4&wait=\(Self.mailboxWaitMs)", timeout: Int64(Self.mailboxWaitMs / 1000) + 120,
+                limit: 64 << 20)
             guard status == 200 else {
                 note("reading the mailbox: HTTP \(status)")
-                return false
+                return nil
             }
-            let items = try TransferEnvelope.decodeMailbox(data)
-            guard !items.isEmpty else { return false }
-            var done: [String] = []
-            for item in items {
-                let envelope: TransferEnvelope
-                switch item {
-                case .success(let decoded):
-                    envelope = decoded
-                case .failure(let error):
-                    // Left unacknowledged: operators see its attempts grow in the hub's mailbox.
-                    logger.error("undecodable transfer in the mailbox", metadata: ["error": "\(error)"])
-                    note("undecodable transfer: \(error)")
-                    continue
-                }
+            data = body
+        } catch {
+            note("reading the mailbox: \(error)")
+            return nil
+        }
+        guard let items = try? TransferEnvelope.decodeMailbox(data) else {
+            note("reading the mailbox: not a mailbox page")
+            return nil
+        }
+        var done: [String] = []
+        for item in items where !Task.isCancelled {
+            let envelope: TransferEnvelope
+            switch item {
+            case .success(let decoded):
+                envelope = decoded
+            case .failure(let error):
+                // Left unacknowledged: operators see its attempts grow in the hub's mailbox.
+                logger.error("undecodable transfer in the mailbox", metadata: ["error": "\(error)"])
+                note("undecodable transfer: \(error)")
+                continue
+            }
+            do {
                 switch try await service.applyTransfer(envelope) {
                 case .applied:
                     snapshot.withLock { $0.received += 1 }
@@ -194,17 +230,20 @@ public final class TransferAgent: Service, Sendable {
                     break
                 case .refused(let reason):
                     logger.warning("transfer sent back", metadata: ["transfer.id": "\(envelope.transferId)", "reason": "\(reason)"])
+                    wake()
                 }
                 done.append(envelope.transferId)
+            } catch {
+                // Not applied (the disk, the database): it is delivered again after its lease.
+                logger.error("cannot apply a transfer", metadata: ["transfer.id": "\(envelope.transferId)", "error": "\(error)"])
+                note("applying transfer \(envelope.transferId): \(error)")
             }
-            if !done.isEmpty {
-                _ = try await link.call(.POST, "/v1/federation/mailbox/ack", body: try JSONEncoder().encode(["transferIds": done]))
-            }
-            return true
-        } catch {
-            note("reading the mailbox: \(error)")
-            return false
         }
+        if !done.isEmpty {
+            // An acknowledgement that does not arrive is harmless: the transfer comes again and is skipped.
+            _ = try? await link.call(.POST, "/v1/federation/mailbox/ack", body: try JSONEncoder().encode(["transferIds": done]))
+        }
+        return !items.isEmpty
     }
 
     func publish(registered: Bool) async {
