@@ -43,10 +43,13 @@ extension HubRoutes {
             }
             return try jsonResponse(JSONValue.object(["node": .string(nodeID), "units": .int(Int64(units.count))]))
         }
-        router.get("/v1/federation/units") { _, context in
+        router.get("/v1/federation/units") { request, context in
             guard context.peer != nil else { throw HubProblem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
+            // Nodes poll this: an unchanged directory is answered with 304 and no body.
+            let version = try await service.database.federationUnitsVersion()
+            if request.uri.queryParameters.get("version") == version { return Response(status: .notModified) }
             let units = try await service.database.federationUnits()
-            return try jsonResponse(JSONValue.object(["items": .array(try units.map { try JSONValue.from($0) })]))
+            return try jsonResponse(JSONValue.object(["version": .string(version), "items": .array(try units.map { try JSONValue.from($0) })]))
         }
         router.post("/v1/federation/transfers") { request, context in
             let nodeID = try node(context)

@@ -107,8 +107,10 @@ public final class HubDatabase: Sendable {
                 ALTER TABLE national_dossiers ADD COLUMN holder_node TEXT;
                 ALTER TABLE national_dossiers ADD COLUMN hop INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE national_dossiers ADD COLUMN cross_node INTEGER NOT NULL DEFAULT 0 CHECK (cross_node IN (0, 1));
+                -- Rows indexed before routing were filed, decided and held at their own node.
+                UPDATE national_dossiers SET receiving_node = node_id, holder_node = node_id;
+                -- The receiving node is the row's node (the filing node owns the row): node_id's index serves it.
                 CREATE INDEX national_by_holder_node ON national_dossiers(holder_node, status);
-                CREATE INDEX national_by_receiving_node ON national_dossiers(receiving_node, status);
                 CREATE INDEX national_cross_node ON national_dossiers(code) WHERE cross_node = 1;
                 -- The journey of each dossier: one row per stay at a unit, folded from the events' paths.
                 CREATE TABLE national_hops (
@@ -337,6 +339,14 @@ public final class HubDatabase: Sendable {
         }
     }
 
+    /// Changes whenever a node registers its units: nodes ask for the directory only when it changed.
+    public func federationUnitsVersion() async throws -> String {
+        try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, max(updated_at_ms) AS at FROM federation_units")
+            return "\(row?["n"] as Int? ?? 0)-\(row?["at"] as Int64? ?? 0)"
+        }
+    }
+
     public func federationUnits() async throws -> [FederationUnit] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM federation_units ORDER BY code").compactMap { row in
@@ -361,8 +371,8 @@ public final class HubDatabase: Sendable {
             if let node = filter.node { clauses.append("node_id = ?"); arguments.append(node) }
             if let status = filter.status { clauses.append("status = ?"); arguments.append(status) }
             if let procedure = filter.procedureCode { clauses.append("procedure_code = ?"); arguments.append(procedure) }
-            if let node = filter.receivingNode { clauses.append("coalesce(receiving_node, node_id) = ?"); arguments.append(node) }
-            if let node = filter.holderNode { clauses.append("coalesce(holder_node, node_id) = ?"); arguments.append(node) }
+            if let node = filter.receivingNode { clauses.append("node_id = ?"); arguments.append(node) }
+            if let node = filter.holderNode { clauses.append("holder_node = ?"); arguments.append(node) }
             if let cross = filter.crossNode { clauses.append("cross_node = ?"); arguments.append(cross) }
             if let now = filter.overdueAtMs {
                 clauses.append("((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))")

@@ -67,7 +67,14 @@ public final class ReplicationAgent: Service, Sendable {
     static let acknowledgedSeqKey = "replication.acknowledged.seq"
     static let acknowledgedHashKey = "replication.acknowledged.hash"
 
-    public init(configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// The node's one link to the hub, shared with its routing agent.
+    let sharedLink: SharedFederationLink
+
+    init(
+        configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger, sharedLink: SharedFederationLink,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.sharedLink = sharedLink
         self.configuration = configuration
         self.database = database
         self.nodeID = nodeID
@@ -80,8 +87,8 @@ public final class ReplicationAgent: Service, Sendable {
     public var status: ReplicationStatus { snapshot.withLock { $0 } }
 
     public func run() async throws {
-        let link = try FederationLink(configuration: configuration, logger: logger)
-        defer { Task { await link.shutdown() } }
+        let link = try sharedLink.acquire()
+        defer { Task { await sharedLink.release() } }
         let wakeUps = database.commits.wakeUps()
         let doorbell = Doorbell()
         let listener = Task { for await _ in wakeUps { doorbell.ring() } }

@@ -29,12 +29,18 @@ public final class TransferAgent: Service, Sendable {
     private let snapshot = Mutex(RoutingStatus())
     private let currentLink = Mutex<FederationLink?>(nil)
     private let doorbell = Doorbell()
+    /// The directory version last fetched (the hub answers 304 while it is unchanged).
+    private let directoryVersion = Mutex<String?>(nil)
     private let mailboxStop = Doorbell()
     /// How long the hub may hold a mailbox read open while nothing arrives (the long poll).
     static let mailboxWaitMs = 10_000
     static let directoryRefreshSeconds: TimeInterval = 30
 
-    public init(service: NodeService, configuration: ReplicationConfiguration, logger: Logger) {
+    /// The node's one link to the hub, shared with its replication agent.
+    let sharedLink: SharedFederationLink
+
+    init(service: NodeService, configuration: ReplicationConfiguration, logger: Logger, sharedLink: SharedFederationLink) {
+        self.sharedLink = sharedLink
         self.service = service
         self.configuration = configuration
         self.logger = logger
@@ -46,11 +52,11 @@ public final class TransferAgent: Service, Sendable {
     public func wake() { doorbell.ring() }
 
     public func run() async throws {
-        let link = try FederationLink(configuration: configuration, logger: logger)
+        let link = try sharedLink.acquire()
         currentLink.withLock { $0 = link }
         defer {
             currentLink.withLock { $0 = nil }
-            Task { await link.shutdown() }
+            Task { await sharedLink.release() }
         }
         let stopping = StopFlag()
         // Two loops: the outbox and the directory (woken when a transfer is queued, else every second),
@@ -137,10 +143,16 @@ public final class TransferAgent: Service, Sendable {
 
     func refreshDirectory(_ link: FederationLink) async -> Bool {
         do {
-            let (status, data) = try await link.call(.GET, "/v1/federation/units", limit: 64 << 20)
-            struct Page: Decodable { var items: [FederationUnit] }
+            let known = directoryVersion.withLock { $0 }
+            let (status, data) = try await link.call(.GET, "/v1/federation/units" + (known.map { "?version=\($0)" } ?? ""), limit: 64 << 20)
+            if status == 304 { return true }
+            struct Page: Decodable {
+                var version: String?
+                var items: [FederationUnit]
+            }
             guard status == 200, let page = try? JSONDecoder().decode(Page.self, from: data) else { return false }
             try await service.setFederationDirectory(page.items)
+            directoryVersion.withLock { $0 = page.version }
             return true
         } catch {
             return false
