@@ -33,8 +33,6 @@ public final class NodeService: Sendable {
 
     /// Routes dossiers to and from other nodes through the hub, when the node is federated.
     private let routingAgent = Mutex<TransferAgent?>(nil)
-    /// The one connection to the hub that both agents use.
-    let sharedLink: SharedFederationLink?
 
     /// Opens the node's database (creating the folder and file) and loads its caches.
     public init(configuration: NodeConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws {
@@ -45,10 +43,8 @@ public final class NodeService: Sendable {
         let database = try NodeDatabase(path: configuration.databasePath)
         self.database = database
         caches = Mutex(Caches())
-        let link = configuration.replication.map { SharedFederationLink(configuration: $0, logger: logger) }
-        sharedLink = link
         replication = configuration.replication.map {
-            ReplicationAgent(configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, sharedLink: link!, now: now)
+            ReplicationAgent(configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now)
         }
         if let key = configuration.pseudonymKey {
             pseudonymKey = SymmetricKey(data: key)
@@ -86,10 +82,10 @@ public final class NodeService: Sendable {
 
     /// The routing shell of a federated node (created once; nil for a standalone node).
     public func transferAgent() -> TransferAgent? {
-        guard let replication = configuration.replication, let sharedLink else { return nil }
+        guard let replication = configuration.replication else { return nil }
         return routingAgent.withLock { agent in
             if let agent { return agent }
-            let created = TransferAgent(service: self, configuration: replication, logger: logger, sharedLink: sharedLink)
+            let created = TransferAgent(service: self, configuration: replication, logger: logger)
             agent = created
             return created
         }

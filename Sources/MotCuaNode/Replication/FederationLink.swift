@@ -62,35 +62,3 @@ final class FederationLink: Sendable {
         return (Int(response.status.code), Data(collected.readableBytesView))
     }
 }
-
-/// One link to the hub for the node's agents (replication and routing), so the hub holds one connection
-/// per node: created by the first agent that starts, shut down when the last one stops.
-final class SharedFederationLink: Sendable {
-    let configuration: ReplicationConfiguration
-    let logger: Logger
-    private let state = Mutex<(link: FederationLink?, users: Int)>((nil, 0))
-
-    init(configuration: ReplicationConfiguration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
-    }
-
-    func acquire() throws -> FederationLink {
-        try state.withLock { state in
-            let link = try state.link ?? FederationLink(configuration: configuration, logger: logger)
-            state.link = link
-            state.users += 1
-            return link
-        }
-    }
-
-    func release() async {
-        let last = state.withLock { state -> FederationLink? in
-            state.users -= 1
-            guard state.users == 0, let link = state.link else { return nil }
-            state.link = nil
-            return link
-        }
-        await last?.shutdown()
-    }
-}

@@ -67,14 +67,7 @@ public final class ReplicationAgent: Service, Sendable {
     static let acknowledgedSeqKey = "replication.acknowledged.seq"
     static let acknowledgedHashKey = "replication.acknowledged.hash"
 
-    /// The node's one link to the hub, shared with its routing agent.
-    let sharedLink: SharedFederationLink
-
-    init(
-        configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger, sharedLink: SharedFederationLink,
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
-        self.sharedLink = sharedLink
+    public init(configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.database = database
         self.nodeID = nodeID
@@ -87,8 +80,8 @@ public final class ReplicationAgent: Service, Sendable {
     public var status: ReplicationStatus { snapshot.withLock { $0 } }
 
     public func run() async throws {
-        let link = try sharedLink.acquire()
-        defer { Task { await sharedLink.release() } }
+        let link = try FederationLink(configuration: configuration, logger: logger)
+        defer { Task { await link.shutdown() } }
         let wakeUps = database.commits.wakeUps()
         let doorbell = Doorbell()
         let listener = Task { for await _ in wakeUps { doorbell.ring() } }

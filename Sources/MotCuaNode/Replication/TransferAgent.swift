@@ -36,11 +36,7 @@ public final class TransferAgent: Service, Sendable {
     static let mailboxWaitMs = 10_000
     static let directoryRefreshSeconds: TimeInterval = 30
 
-    /// The node's one link to the hub, shared with its replication agent.
-    let sharedLink: SharedFederationLink
-
-    init(service: NodeService, configuration: ReplicationConfiguration, logger: Logger, sharedLink: SharedFederationLink) {
-        self.sharedLink = sharedLink
+    public init(service: NodeService, configuration: ReplicationConfiguration, logger: Logger) {
         self.service = service
         self.configuration = configuration
         self.logger = logger
@@ -52,11 +48,12 @@ public final class TransferAgent: Service, Sendable {
     public func wake() { doorbell.ring() }
 
     public func run() async throws {
-        let link = try sharedLink.acquire()
+        // A connection of its own: the long poll must not share one with the replication batches.
+        let link = try FederationLink(configuration: configuration, logger: logger)
         currentLink.withLock { $0 = link }
         defer {
             currentLink.withLock { $0 = nil }
-            Task { await sharedLink.release() }
+            Task { await link.shutdown() }
         }
         let stopping = StopFlag()
         // Two loops: the outbox and the directory (woken when a transfer is queued, else every second),
