@@ -246,6 +246,19 @@ extension FederationTests {
                     #expect(try await desk.dossier("p79", code, token: receiver)?["state"] == .string("transferred"))
                 }
                 #expect(try await federation.nodeCodes("m-bca").isSuperset(of: [first, second]))
+
+                // Killed while a delivery may be under way: after its restart the dossier is there once.
+                let third = try await desk.file("p79", procedure: "1.010802", unit: nil, idNumber: "079301000127", name: "Dora Falk", token: receiver)
+                try await desk.act("p79", third, "forward", token: receiver)
+                try await Task.sleep(for: .milliseconds(30))
+                kill(try federation.pid("m-bca"), SIGKILL)
+                try await federation.restartNode("m-bca")
+                let again = try await desk.token("m-bca", "leader")
+                try await desk.waitUntil("m-bca", third, state: "forwarded", token: again, timeout: 60)
+                let events = try await HTTP.call(.GET, federation.nodeURL("m-bca") + "/v1/dossiers/\(third)/events", token: again).json
+                #expect(events.items.filter { $0["kind"] == JSONValue.string("dossier.transfer-received") }.count == 1)
+                try await waitFor(timeout: 10) { try await federation.national("/v1/national/dossiers/\(third)")["holderNode"] == .string("m-bca") }
+                #expect(try await desk.journey(third).map(\.node) == ["p79", "m-bca"])
             }
         }
 

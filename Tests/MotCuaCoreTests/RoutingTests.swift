@@ -137,6 +137,34 @@ struct DossierRoutingTests {
     }
 }
 
+@Suite("The under-6 bundle")
+struct BundleTests {
+    @Test func oneFilingThreeProceduresCommuneThenDistrictThenBackToTheCommuneDesk() throws {
+        let bundle = try #require(SampleCatalogue.procedure("1.010804"))
+        let components = bundle.components.map { ComponentUpload(code: $0.code, fileName: "\($0.code).pdf", bytes: Array($0.code.utf8)) }
+        var submission = DossierSubmission(procedureCode: bundle.code, channel: .online, applicant: Fixture.applicant, components: components, unit: Fixture.commune)
+        var context = Fixture.context(.applicant, procedure: bundle)
+        let route = try DossierMachine.route(&submission, context: context)
+        #expect(route.holder.code == Fixture.commune && route.competent == "P01.D01")
+        var dossier = DossierMachine.intake(submission, code: "000.01.01.H01-260302-0042", route: route, context: context).dossier
+        context.actor = Fixture.officer(.receiver)
+        dossier = try DossierMachine.apply(.receive(note: nil), to: dossier, context: context).dossier
+        // Birth and residence registration happen at the commune; the card is issued at the district.
+        #expect(throws: DossierError.self) {
+            try DossierMachine.apply(.decide(outcome: .approved, reason: nil, resultSummary: nil, resultDocument: nil), to: dossier, context: Fixture.context(Fixture.officer(.leader), procedure: bundle))
+        }
+        dossier = try DossierMachine.apply(.forward(toUnit: nil, note: nil), to: dossier, context: context).dossier
+        #expect(dossier.holderUnit == "P01.D01" && dossier.path.last?.step == "Bảo hiểm xã hội cấp huyện cấp thẻ bảo hiểm y tế")
+        let leader = Fixture.context(Fixture.officer(.leader), procedure: bundle)
+        dossier = try DossierMachine.apply(.assign(assignee: "leader", note: nil), to: dossier, context: leader).dossier
+        let decided = try DossierMachine.apply(
+            .decide(outcome: .approved, reason: nil, resultSummary: "Trích lục khai sinh, xác nhận thường trú, thẻ BHYT", resultDocument: nil),
+            to: dossier, context: leader)
+        #expect(decided.dossier.holderUnit == Fixture.commune && decided.dossier.state == .decided && decided.transfer == nil)
+        #expect(decided.dossier.path.map(\.unit) == [Fixture.commune, "P01.D01", Fixture.commune])
+    }
+}
+
 @Suite("Routing without districts (two-level local government)")
 struct TwoLevelRoutingTests {
     @Test func aDistrictStageFallsToTheProvinceAndIsNotRepeated() throws {
