@@ -55,7 +55,19 @@ public enum NationalProjection {
     /// The row after `event`, from the row before it (nil for a dossier not yet known). Events without a
     /// dossier (calendar rules) return nil: they change no dossier.
     public static func apply(_ event: Event, node: String, to existing: NationalDossier?) -> NationalDossier? {
-        apply(event, payload: (try? JSONValue.parse(event.payload)) ?? .null, node: node, to: existing)
+        apply(event, payload: payload(of: event), node: node, to: existing)
+    }
+
+    /// The payload members the projection reads; the rest (forms, component lists) is skipped unbuilt.
+    public static let fields: Set<String> = [
+        "status", "state", "holderUnit", "holderLevel", "holderNode", "receivingUnit", "competentUnit", "procedureCode", "channel",
+        "applicantRef", "flags", "dueAt", "hop", "transferId", "transferKind", "toNode", "departureNode", "receivingNode",
+        "competentNode", "method", "resultDocument", "path",
+    ]
+
+    /// An event's payload as the projection needs it.
+    public static func payload(of event: Event) -> JSONValue {
+        (try? JSONValue.parseMembers(event.payload, keys: fields)) ?? .null
     }
 
     /// The same, with the payload already parsed (the hub parses before entering its single writer).

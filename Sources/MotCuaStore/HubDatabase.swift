@@ -183,7 +183,7 @@ public final class HubDatabase: Sendable {
         // Parse payloads before the writer: it is the costly part and the writer is single.
         var payloads: [Int64: JSONValue] = [:]
         payloads.reserveCapacity(batch.events.count)
-        for event in batch.events { payloads[event.seq] = (try? JSONValue.parse(event.payload)) ?? .null }
+        for event in batch.events { payloads[event.seq] = NationalProjection.payload(of: event) }
         let parsed = payloads
         return try await committer.write { db in
             guard let standing = try Self.fetchStanding(db, nodeID) else { throw DatabaseError(message: "node vanished") }
@@ -215,7 +215,7 @@ public final class HubDatabase: Sendable {
             guard let code = event.dossierCode else { continue }
             var existing = rows[code]
             if existing == nil, let row = try Row.fetchOne(select, arguments: [code]) { existing = dossier(from: row) }
-            let payload = payloads[event.seq] ?? ((try? JSONValue.parse(event.payload)) ?? .null)
+            let payload = payloads[event.seq] ?? NationalProjection.payload(of: event)
             // The projection refuses events of a node that neither filed nor holds the dossier.
             guard let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) else { continue }
             rows[code] = updated

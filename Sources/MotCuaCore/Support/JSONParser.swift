@@ -26,6 +26,27 @@ extension JSONValue {
         }
         return try result.get()
     }
+
+    /// Parses a JSON object but builds only the top-level members named in `keys`; the others are checked
+    /// for shape and skipped without building anything. The hub's projection reads a dozen fields of
+    /// payloads that also carry forms and component lists.
+    public static func parseMembers(_ text: String, keys: Set<String>) throws(ParseError) -> JSONValue {
+        var text = text
+        let result = text.withUTF8 { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> in
+            var parser = JSONByteParser(bytes: buffer)
+            do throws(ParseError) {
+                parser.skipWhitespace()
+                guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "{") else { return .failure(parser.error("expected an object")) }
+                let value = try parser.parseObject(depth: 0, only: keys)
+                parser.skipWhitespace()
+                guard parser.index == buffer.count else { return .failure(parser.error("trailing characters")) }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
 }
 
 /// A recursive-descent JSON parser over a UTF-8 buffer.
@@ -39,7 +60,63 @@ struct JSONByteParser {
     func error(_ reason: String) -> JSONValue.ParseError { JSONValue.ParseError(offset: index, reason: reason) }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// Checks one value's shape and moves past it without building it.
+    mutating func skipValue(depth: Int) throws(JSONValue.ParseError) {
+        guard depth < Self.depthLimit else { throw error("nested too deeply") }
+        skipWhitespace()
+        guard index < bytes.count else { throw error("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close { index += 1; return }
+            while true {
+                if isObject {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    index += 1
+                }
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; return }
+                throw error("expected ',' or a closing bracket")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expect("true")
+        case UInt8(ascii: "f"): try expect("false")
+        case UInt8(ascii: "n"): try expect("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseInteger()
+        default: throw error("unexpected character")
+        }
+    }
+
+    /// Moves past a string (escapes included) without decoding it.
+    mutating func skipString() throws(JSONValue.ParseError) {
+        index += 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""): index += 1; return
+            case UInt8(ascii: "\\"): index += 2
+            case 0..<0x20: throw error("control character in a string")
+            default: index += 1
+            }
+        }
+        throw error("unterminated string")
     }
 
     mutating func parseValue(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
@@ -65,7 +142,7 @@ struct JSONByteParser {
         index += count
     }
 
-    mutating func parseObject(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
+    mutating func parseObject(depth: Int, only keys: Set<String>? = nil) throws(JSONValue.ParseError) -> JSONValue {
         index += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
@@ -77,7 +154,11 @@ struct JSONByteParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
-            members[key] = try parseValue(depth: depth + 1)
+            if let keys, !keys.contains(key) {
+                try skipValue(depth: depth + 1)
+            } else {
+                members[key] = try parseValue(depth: depth + 1)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
