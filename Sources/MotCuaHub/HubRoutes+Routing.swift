@@ -27,16 +27,21 @@ extension HubRoutes {
         router.put("/v1/federation/units") { request, context in
             let nodeID = try node(context)
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-            struct Body: Decodable { var units: [FederationUnit] }
+            // The node is the certificate's, whatever the body says.
+            struct Body: Decodable {
+                struct Unit: Decodable {
+                    var code: String
+                    var name: String
+                    var level: AdministrativeLevel
+                    var parentCode: String?
+                }
+                var units: [Unit]
+            }
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)) else {
                 throw HubProblem(.badRequest, "request.malformed", "expected {\"units\": [{\"code\", \"name\", \"level\", \"parentCode\"}]}")
             }
             guard body.units.count <= 100_000 else { throw HubProblem(.contentTooLarge, "request.too-many-units", "at most 100,000 units") }
-            let units = body.units.map { unit in
-                var own = unit
-                own.node = nodeID
-                return own
-            }
+            let units = body.units.map { FederationUnit(code: $0.code, node: nodeID, name: $0.name, level: $0.level, parentCode: $0.parentCode) }
             let conflicts = try await service.database.registerUnits(units, node: nodeID, nowMs: service.nowMs)
             guard conflicts.isEmpty else {
                 throw HubProblem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
@@ -48,8 +53,14 @@ extension HubRoutes {
             // Nodes poll this: an unchanged directory is answered with 304 and no body.
             let version = try await service.database.federationUnitsVersion()
             if request.uri.queryParameters.get("version") == version { return Response(status: .notModified) }
-            let units = try await service.database.federationUnits()
-            return try jsonResponse(JSONValue.object(["version": .string(version), "items": .array(try units.map { try JSONValue.from($0) })]))
+            struct Page: Encodable {
+                var version: String
+                var items: [FederationUnit]
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            let body = try JSONEncoder().encode(Page(version: version, items: try await service.database.federationUnits()))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.post("/v1/federation/transfers") { request, context in
             let nodeID = try node(context)
@@ -161,7 +172,8 @@ extension HubRoutes {
     func journeyJSON(_ dossier: NationalDossier) async throws -> JSONValue {
         func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
         let now = service.nowMs
-        let path = try await service.database.path(of: dossier.code)
+        let stored = try await service.database.path(of: dossier.code)
+        let path = stored.isEmpty ? (dossier.filingStay.map { [$0] } ?? []) : stored
         let transfers = try await service.mailbox.entries(queuedOnly: false, dossier: dossier.code, limit: 200)
         guard case .object(var members) = dossierJSON(dossier) else { return dossierJSON(dossier) }
         members["path"] = .array(path.map { hop in

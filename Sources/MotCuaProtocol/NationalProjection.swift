@@ -40,6 +40,13 @@ public struct NationalDossier: Codable, Sendable, Hashable {
         self.lastSeq = lastSeq
     }
 
+    /// The journey of a dossier that never moved: one stay, where it was filed (events carry a path only
+    /// from the first hand-over on).
+    public var filingStay: NationalHop? {
+        guard let unit = holderUnit, let arrived = submittedAtMs ?? receivedAtMs else { return nil }
+        return NationalHop(index: 0, node: holderNode ?? node, unit: unit, level: level, arrivedAtMs: arrived, leftAtMs: returnedAtMs ?? finishedAtMs.flatMap { [3, 8].contains(status) ? $0 : nil })
+    }
+
     /// Overdue as the center counts it: open with a running clock past due, or finished after due.
     public func isOverdue(atMs now: Int64) -> Bool {
         guard let due = dueAtMs else { return false }

@@ -105,7 +105,7 @@ public struct TransferEnvelope: Codable, Sendable, Hashable {
 
     /// Checks version, ids, sizes, and every file against its SHA-256.
     public func validate() throws {
-        let envelope = self
+        let envelope = self  // the checks read as statements about the envelope
         guard envelope.version == Self.currentVersion else { throw TransferError("envelope version \(envelope.version); this build speaks \(Self.currentVersion)") }
         guard (8...64).contains(envelope.transferId.count), envelope.transferId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
             throw TransferError("transferId: 8 to 64 letters, digits or '-'")

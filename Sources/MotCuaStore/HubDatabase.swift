@@ -321,14 +321,20 @@ public final class HubDatabase: Sendable {
     /// Replaces the units a node serves. A unit already registered by another node is refused (returned),
     /// never taken over silently.
     public func registerUnits(_ units: [FederationUnit], node: String, nowMs: Int64) async throws -> [String] {
-        try await committer.write { db in
-            var conflicts: [String] = []
-            for unit in units {
-                if let owner = try String.fetchOne(db, sql: "SELECT node_id FROM federation_units WHERE code = ?", arguments: [unit.code]), owner != node {
-                    conflicts.append("\(unit.code) (served by \(owner))")
-                }
+        // Nodes register at every start and every ten minutes: an unchanged set costs no write, so the
+        // directory's version (and every node's cached copy) stays valid.
+        let current = try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM federation_units").compactMap { row -> FederationUnit? in
+                guard let level = AdministrativeLevel(rawValue: row["level"]) else { return nil }
+                return FederationUnit(code: row["code"], node: row["node_id"], name: row["name"], level: level, parentCode: row["parent_code"])
             }
-            guard conflicts.isEmpty else { return conflicts }
+        }
+        let conflicts = units.compactMap { unit in
+            current.first { $0.code == unit.code && $0.node != node }.map { "\(unit.code) (served by \($0.node))" }
+        }
+        guard conflicts.isEmpty else { return conflicts }
+        if Set(current.filter { $0.node == node }) == Set(units) { return [] }
+        return try await committer.write { db in
             try db.execute(sql: "DELETE FROM federation_units WHERE node_id = ?", arguments: [node])
             for unit in units {
                 try db.execute(
@@ -339,7 +345,7 @@ public final class HubDatabase: Sendable {
         }
     }
 
-    /// Changes whenever a node registers its units: nodes ask for the directory only when it changed.
+    /// Changes whenever the set of registered units changes: nodes ask for the directory only when it changed.
     public func federationUnitsVersion() async throws -> String {
         try await pool.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, max(updated_at_ms) AS at FROM federation_units")
@@ -373,7 +379,8 @@ public final class HubDatabase: Sendable {
             if let procedure = filter.procedureCode { clauses.append("procedure_code = ?"); arguments.append(procedure) }
             if let node = filter.receivingNode { clauses.append("node_id = ?"); arguments.append(node) }
             if let node = filter.holderNode { clauses.append("holder_node = ?"); arguments.append(node) }
-            if let cross = filter.crossNode { clauses.append("cross_node = ?"); arguments.append(cross) }
+            // A literal, so the partial index on cross-node dossiers serves it.
+            if let cross = filter.crossNode { clauses.append(cross ? "cross_node = 1" : "cross_node = 0") }
             if let now = filter.overdueAtMs {
                 clauses.append("((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))")
                 arguments.append(now)

@@ -125,14 +125,12 @@ extension NodeDatabase {
                 arguments: [String(reason.prefix(500)), item.order.transferId])
             guard db.changesCount > 0, let current = try Self.fetchDossier(db, code: item.dossier.code) else { return }
             var dossier = current.dossier
-            if var last = dossier.hops?.last, last.unit == item.order.toUnit {
-                last.leftAt = try makeContext(dossier).now
-                dossier.hops![dossier.hops!.count - 1] = last
-            }
+            let context = try makeContext(dossier)
+            dossier.closeStay(at: item.order.toUnit, now: context.now)
             let back = IncomingTransfer(
                 transferId: item.order.transferId, kind: .sendBack, fromNode: "hub", fromUnit: item.order.toUnit, toUnit: item.order.fromUnit,
-                reason: reason, sentAt: try makeContext(dossier).now, dossier: dossier)
-            let outcome = try DossierMachine.accept(back, existing: current.dossier, context: try makeContext(dossier))
+                reason: reason, sentAt: context.now, dossier: dossier)
+            let outcome = try DossierMachine.accept(back, existing: current.dossier, context: context)
             _ = try PreparedChange(outcome).write(db: db, insert: false)
         }
     }
@@ -183,10 +181,7 @@ extension NodeDatabase {
     /// Logs a transfer this node cannot act on and, unless it was itself a send-back, queues it back.
     static func refuseIncoming(_ incoming: IncomingTransfer, reason: String, now: Date, newTransferID: String, db: Database) throws -> IncomingResult {
         var snapshot = incoming.dossier
-        if var last = snapshot.hops?.last, last.unit == incoming.toUnit {
-            last.leftAt = now
-            snapshot.hops![snapshot.hops!.count - 1] = last
-        }
+        snapshot.closeStay(at: incoming.toUnit, now: now)
         var payload: [String: JSONValue] = [
             "transferId": .string(incoming.transferId), "transferKind": .string(incoming.kind.rawValue),
             "fromNode": .string(incoming.fromNode), "fromUnit": .string(incoming.fromUnit), "toUnit": .string(incoming.toUnit),

@@ -176,7 +176,6 @@ public final class NodeDatabase: Sendable {
                 CREATE INDEX dossiers_by_status ON dossiers(status);
                 CREATE INDEX dossiers_by_due ON dossiers(due_at_ms) WHERE finished_at_ms IS NULL;
                 CREATE INDEX dossiers_by_procedure ON dossiers(procedure_code);
-                CREATE INDEX dossiers_by_receiving ON dossiers(receiving_unit, status);
                 -- Transfers to other nodes, written with the event that decided them; shipped through the hub.
                 CREATE TABLE transfers_out (
                     transfer_id TEXT PRIMARY KEY NOT NULL CHECK (length(transfer_id) BETWEEN 8 AND 64),

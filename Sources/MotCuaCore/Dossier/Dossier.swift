@@ -214,6 +214,13 @@ public struct Dossier: Codable, Sendable, Hashable {
     /// e.g. a withdrawal request made while waiting).
     public var clockPaused: Bool { pauses.last.map { $0.until == nil } ?? false }
 
+    /// Ends the current stay (when it is at `unit`, if given) at `now`.
+    public mutating func closeStay(at unit: String? = nil, now: Date) {
+        guard var path = hops, let last = path.last, unit == nil || last.unit == unit, last.leftAt == nil else { return }
+        path[path.count - 1].leftAt = now
+        hops = path
+    }
+
     /// The current stay has overrun its step's share of the lead time.
     public func currentStayLate(at now: Date) -> Bool {
         !state.isTerminal && state != .transferred && (path.last?.isLate(at: now) ?? false)

@@ -137,6 +137,6 @@ public struct ProcessingControlSheet: Codable, Sendable, Hashable {
         currentUnit = dossier.holderUnit
         currentNode = dossier.holderNode
         since = path.last.map { $0.receivedAt ?? $0.arrivedAt }
-        lateAtUnit = path.last.flatMap { $0.isLate(at: now) && !dossier.state.isTerminal ? $0.unit : nil }
+        lateAtUnit = dossier.currentStayLate(at: now) ? dossier.holderUnit : nil
     }
 }

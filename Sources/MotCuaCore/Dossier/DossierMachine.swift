@@ -208,7 +208,10 @@ public enum DossierMachine {
             "submittedAt": .string(VietnamTime.format(context.now)),
         ]
         if let reference = submission.applicantRef { payload["applicantRef"] = .string(reference) }
-        payload.merge(journeyPayload(dossier)) { _, new in new }
+        // The first stay is the filing itself (the hub derives it); its nodes are said once, here.
+        payload.merge(journeyPayload(dossier, withPath: false)) { _, new in new }
+        payload["receivingNode"] = dossier.receivingNode.map(JSONValue.string)
+        payload["competentNode"] = dossier.competentNode.map(JSONValue.string)
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
         let event = EventDraft(dossierCode: code, kind: kind, actor: context.actor.logName, at: context.now, payload: .object(payload))
@@ -401,10 +404,7 @@ public enum DossierMachine {
         }
         if let next = row.to { dossier.state = next }
         // The journey ends with the dossier's end: the last stay closes.
-        if dossier.state.isTerminal, var path = dossier.hops, !path.isEmpty, path[path.count - 1].leftAt == nil {
-            path[path.count - 1].leftAt = now
-            dossier.hops = path
-        }
+        if dossier.state.isTerminal { dossier.closeStay(now: now) }
         // What the country sees: a result on its way back is decided (9); a hand-over is being processed (4).
         let reported = dossier.state
         var kind = row.event
@@ -421,12 +421,16 @@ public enum DossierMachine {
         }
 
         payload["status"] = .int(Int64(reported.nationalStatus))
-        payload["state"] = .string(transfer == nil || reported.isTerminal || reported == .decided ? reported.rawValue : DossierState.transferred.rawValue)
+        // A result reports how it ended there; a hand-over or a send-back, that the dossier is on its way.
+        payload["state"] = .string(transfer?.kind == .handOver || transfer?.kind == .sendBack ? DossierState.transferred.rawValue : reported.rawValue)
         payload["holderUnit"] = .string(dossier.holderUnit)
         if let level = dossier.path.last?.level ?? context.units[dossier.holderUnit]?.level { payload["holderLevel"] = .string(level.rawValue) }
         if let dueAt = dossier.dueAt { payload["dueAt"] = .string(VietnamTime.format(dueAt)) }
         if let form, let encoded = try? JSONValue.from(form) { payload["form"] = encoded }
-        payload.merge(journeyPayload(dossier, withPath: dossier.path.count != hopsBefore || dossier.state.isTerminal)) { _, new in new }
+        // The journey rides along only where it says more than the filing (a hand-over, or the end of a
+        // dossier that moved): every other event stays small on the hub's apply path.
+        let moved = dossier.path.count != hopsBefore || (dossier.state.isTerminal && dossier.path.count > 1)
+        payload.merge(journeyPayload(dossier, withPath: moved)) { _, new in new }
         let event = EventDraft(
             dossierCode: dossier.code, kind: kind, actor: who, at: now,
             payload: .object(payload.filter { $0.value != .null }))
@@ -516,8 +520,8 @@ public enum DossierMachine {
     static func moveTo(
         _ dossier: inout Dossier, unit: String, node: String?, level: AdministrativeLevel?, step: Int?, context: DossierContext
     ) {
+        dossier.closeStay(now: context.now)
         var path = dossier.path
-        if !path.isEmpty { path[path.count - 1].leftAt = context.now }
         let local = node == context.nodeID && context.units[unit] != nil
         // The step's share runs from arrival; between nodes the destination computes it on receipt.
         let due = local

@@ -12,11 +12,18 @@ extension JSONValue {
     /// booleans and null. Numbers with a fraction or exponent are refused (the protocol has none).
     /// Much faster than `JSONDecoder` into `JSONValue`, which matters on the hub's apply path.
     public static func parse(_ text: String) throws(ParseError) -> JSONValue {
+        try parseWhole(text) { (parser: inout JSONByteParser) throws(ParseError) in try parser.parseValue(depth: 0) }
+    }
+
+    /// Runs `body` over the text's UTF-8 bytes and requires that nothing but whitespace follows.
+    static func parseWhole(
+        _ text: String, _ body: (inout JSONByteParser) throws(ParseError) -> JSONValue
+    ) throws(ParseError) -> JSONValue {
         var text = text
         let result = text.withUTF8 { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> in
             var parser = JSONByteParser(bytes: buffer)
             do throws(ParseError) {
-                let value = try parser.parseValue(depth: 0)
+                let value = try body(&parser)
                 parser.skipWhitespace()
                 guard parser.index == buffer.count else { return .failure(parser.error("trailing characters")) }
                 return .success(value)
@@ -31,21 +38,11 @@ extension JSONValue {
     /// for shape and skipped without building anything. The hub's projection reads a dozen fields of
     /// payloads that also carry forms and component lists.
     public static func parseMembers(_ text: String, keys: Set<String>) throws(ParseError) -> JSONValue {
-        var text = text
-        let result = text.withUTF8 { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> in
-            var parser = JSONByteParser(bytes: buffer)
-            do throws(ParseError) {
-                parser.skipWhitespace()
-                guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "{") else { return .failure(parser.error("expected an object")) }
-                let value = try parser.parseObject(depth: 0, only: keys)
-                parser.skipWhitespace()
-                guard parser.index == buffer.count else { return .failure(parser.error("trailing characters")) }
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+        try parseWhole(text) { (parser: inout JSONByteParser) throws(ParseError) in
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "{") else { throw parser.error("expected an object") }
+            return try parser.parseObject(depth: 0, only: keys)
         }
-        return try result.get()
     }
 }
 

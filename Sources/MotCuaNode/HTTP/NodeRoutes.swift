@@ -298,7 +298,9 @@ struct NodeRoutes {
         let now = service.now()
         func name(_ unit: String) -> String? { units[unit]?.name ?? federation[unit]?.name }
         func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
-        if dossier.path.count > 1 || dossier.receivingNode != dossier.competentNode,
+        // Ask the hub only when the dossier has been (or is) at another node.
+        let nodeID = service.configuration.nodeID
+        if dossier.path.contains(where: { $0.node != nodeID }) || (dossier.competentNode.map { $0 != nodeID } ?? false),
            let hops = await service.transferAgent()?.nationalJourney(of: dossier.code), hops.count >= dossier.path.count {
             return (hops.map { hop in
                 JourneyStop(

@@ -1,13 +1,10 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MotCuaCore
 import MotCuaProtocol
 import MotCuaSecurity
 import MotCuaStore
-import NIOCore
 import NIOHTTP1
-import NIOSSL
 import ServiceLifecycle
 import Synchronization
 

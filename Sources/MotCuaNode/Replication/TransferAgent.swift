@@ -168,6 +168,7 @@ public final class TransferAgent: Service, Sendable {
                 let answer = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
                 switch status {
                 case 200:
+                    note(nil)
                     try await service.database.markHandedOver(item.order.transferId, destination: answer["destination"]?.stringValue, at: service.now())
                     snapshot.withLock { $0.delivered += 1 }
                     logger.info("transfer handed to the hub", metadata: [
@@ -209,6 +210,7 @@ public final class TransferAgent: Service, Sendable {
                 note("reading the mailbox: HTTP \(status)")
                 return nil
             }
+            note(nil)
             data = body
         } catch {
             note("reading the mailbox: \(error)")
