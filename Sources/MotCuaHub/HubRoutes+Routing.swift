@@ -157,12 +157,11 @@ extension HubRoutes {
     }
 
     func mailboxJSON(_ entry: MailboxEntry, nowMs: Int64) -> JSONValue {
-        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
         return .object([
             "transferId": .string(entry.transferId), "dossier": .string(entry.dossierCode), "kind": .string(entry.kind.rawValue),
             "source": .string(entry.source), "destination": entry.destination.map(JSONValue.string) ?? .null, "toUnit": .string(entry.toUnit),
-            "state": .string(entry.state.rawValue), "enqueuedAt": time(entry.enqueuedAtMs), "ageMs": .int(nowMs - entry.enqueuedAtMs),
-            "attempts": .int(Int64(entry.attempts)), "acknowledgedAt": time(entry.acknowledgedAtMs),
+            "state": .string(entry.state.rawValue), "enqueuedAt": Self.time(entry.enqueuedAtMs), "ageMs": .int(nowMs - entry.enqueuedAtMs),
+            "attempts": .int(Int64(entry.attempts)), "acknowledgedAt": Self.time(entry.acknowledgedAtMs),
             "reason": entry.reason.map(JSONValue.string) ?? .null,
         ])
     }
@@ -170,7 +169,6 @@ extension HubRoutes {
     /// A dossier with its journey: every stay (node, unit, level, arrived, left, its step's due time and
     /// whether it overran it) and the transfers between nodes.
     func journeyJSON(_ dossier: NationalDossier) async throws -> JSONValue {
-        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
         let now = service.nowMs
         let stored = try await service.database.path(of: dossier.code)
         let path = stored.isEmpty ? (dossier.filingStay.map { [$0] } ?? []) : stored
@@ -181,8 +179,8 @@ extension HubRoutes {
             return .object([
                 "index": .int(Int64(hop.index)), "node": hop.node.map(JSONValue.string) ?? .null, "unit": .string(hop.unit),
                 "level": hop.level.map(JSONValue.string) ?? .null, "step": hop.step.map(JSONValue.string) ?? .null,
-                "arrivedAt": time(hop.arrivedAtMs), "receivedAt": time(hop.receivedAtMs), "leftAt": time(hop.leftAtMs),
-                "stepDueAt": time(hop.stepDueAtMs), "late": .bool(hop.isLate(atMs: now)),
+                "arrivedAt": Self.time(hop.arrivedAtMs), "receivedAt": Self.time(hop.receivedAtMs), "leftAt": Self.time(hop.leftAtMs),
+                "stepDueAt": Self.time(hop.stepDueAtMs), "late": .bool(hop.isLate(atMs: now)),
                 "spentMs": .int(max(0, end - (hop.receivedAtMs ?? hop.arrivedAtMs))),
                 "transitMs": hop.receivedAtMs.map { .int(max(0, $0 - hop.arrivedAtMs)) } ?? .null,
             ])

@@ -131,8 +131,11 @@ struct HubRoutes {
 
     static func standingJSON(_ standing: NodeStanding) -> JSONValue { .object(standingFields(standing)) }
 
+    /// A time in ms since 1970 as the API writes it (ISO 8601, Vietnam time), or null.
+    static func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
+
     func dossierJSON(_ dossier: NationalDossier) -> JSONValue {
-        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
+        let time = Self.time
         return .object([
             "code": .string(dossier.code), "node": .string(dossier.node), "status": .int(Int64(dossier.status)),
             "statusName": .string(DossierState.statusName(dossier.status)), "state": dossier.state.map(JSONValue.string) ?? .null,

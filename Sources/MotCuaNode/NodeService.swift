@@ -91,6 +91,17 @@ public final class NodeService: Sendable {
         }
     }
 
+    /// A transition's context at this node: its units, calendar, node id and the federation's units.
+    func context(procedure: Procedure, actor: Actor, at: Date? = nil) -> DossierContext {
+        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: at ?? now(), actor: actor)
+        context.nodeID = configuration.nodeID
+        context.federation = federationDirectory
+        return context
+    }
+
+    /// The name of a unit of this node or of another one (from the directory).
+    public func unitName(_ code: String) -> String? { units[code]?.name ?? federationDirectory[code]?.name }
+
     /// Keeps the hub's directory of other nodes' units (also on disk, for when the hub is away).
     public func setFederationDirectory(_ units: [FederationUnit]) async throws {
         let foreign = units.filter { $0.node != configuration.nodeID }
@@ -106,10 +117,7 @@ public final class NodeService: Sendable {
             throw DossierError.notCompetentHere(
                 procedure: dossier.procedureCode, reason: "version \(dossier.procedureVersion) is not in this node's catalogue")
         }
-        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: .system)
-        context.nodeID = configuration.nodeID
-        context.federation = federationDirectory
-        return context
+        return context(procedure: procedure, actor: .system)
     }
 
     /// Applies a transfer that came through the hub (once, by its id).
@@ -284,9 +292,7 @@ public final class NodeService: Sendable {
     public func submit(_ submission: DossierSubmission, officer: OfficerRecord?) async throws -> DossierOutcome {
         guard let procedure = procedure(submission.procedureCode) else { throw DossierError.unknownProcedure(submission.procedureCode) }
         let actor: Actor = officer.map(Self.actor) ?? .applicant
-        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now(), actor: actor)
-        context.nodeID = configuration.nodeID
-        context.federation = federationDirectory
+        let context = context(procedure: procedure, actor: actor)
         var submission = submission
         let route = try DossierMachine.route(&submission, context: context)
         submission.applicantRef = applicantReference(submission.applicant.idNumber)

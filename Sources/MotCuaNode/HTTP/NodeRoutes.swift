@@ -293,10 +293,8 @@ struct NodeRoutes {
 
     /// The journey for the public lookup: from the hub when it answers, else this node's own record.
     func journey(of dossier: Dossier) async -> (stops: [JourneyStop], source: String) {
-        let units = service.units
-        let federation = service.federationDirectory
         let now = service.now()
-        func name(_ unit: String) -> String? { units[unit]?.name ?? federation[unit]?.name }
+        let name = service.unitName
         func date(_ ms: Int64?) -> Date? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
         // Ask the hub only when the dossier has been (or is) at another node.
         let nodeID = service.configuration.nodeID
@@ -323,9 +321,7 @@ struct NodeRoutes {
         let officer = try await officer(request, roles: Set(OfficerRole.allCases))
         let code = context.parameters.get("code") ?? ""
         guard let dossier = try await service.dossier(code, officer: officer) else { throw StoreError.dossierNotFound(code) }
-        let units = service.units
-        let federation = service.federationDirectory
-        return try json(ProcessingControlSheet(dossier: dossier, now: service.now()) { units[$0]?.name ?? federation[$0]?.name })
+        return try json(ProcessingControlSheet(dossier: dossier, now: service.now(), unitName: service.unitName))
     }
 
     /// The transfers this node sent to other nodes: pending ones first (waiting for the hub), then the rest.
