@@ -197,3 +197,53 @@ struct NodeDatabaseTests {
         #expect(overdue.items.map(\.code) == [codes[0]], "only the received one has a running clock")
     }
 }
+
+@Suite("Node database upgrade")
+struct NodeDatabaseUpgradeTests {
+    /// A node file written by the first schema keeps its dossiers, files and log through the routing
+    /// migration (which rebuilds the dossiers table), and every foreign key still holds.
+    @Test func theRoutingMigrationKeepsExistingDossiers() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-upgrade-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("node.sqlite").path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        let old = try DatabasePool(path: path, configuration: configuration)
+        try NodeDatabase.migrator.migrate(old, upTo: "2026-11-29-node-schema")
+        let hash = String(repeating: "a", count: 64)
+        try await old.write { db in
+            try db.execute(sql: """
+                INSERT INTO units(code, name, level, agency_code, document) VALUES ('P01', 'Hà Nội', 'province', '000.00.00.H01', '{}');
+                INSERT INTO procedures(code, version, name, level, online_mode, fee_vnd, document) VALUES ('1.004873', 1, 'Xác nhận', 'province', 'none', 0, '{}');
+                INSERT INTO events(seq, dossier_code, kind, actor, time_ms, hlc, payload, prev_hash, hash)
+                    VALUES (1, 'D1', 'dossier.received', 'officer:receiver', 1000, 1, '{}', '\(String(repeating: "0", count: 64))', '\(hash)');
+                INSERT INTO dossiers(code, procedure_code, procedure_version, state, status, channel, receiving_unit, competent_unit, holder_unit,
+                    applicant_id_number, submitted_at_ms, received_at_ms, due_at_ms, last_seq, document)
+                    VALUES ('D1', '1.004873', 1, 'received', 2, 'counter', 'P01', 'P01', 'P01', '001095012345', 1000, 1000, 99000, 1, '{"k":1}');
+                INSERT INTO components(dossier_code, component_code, file_name, size_bytes, sha256, content, added_seq)
+                    VALUES ('D1', 'TP1', 'a.pdf', 3, '\(hash)', x'010203', 1);
+                """)
+        }
+        try old.close()
+
+        let upgraded = try NodeDatabase(path: path)
+        let row = try upgraded.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM dossiers WHERE code = 'D1'") }
+        let problems = try upgraded.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
+        let applied = try await upgraded.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing"])
+        let holder: String? = row?["holder_unit"]
+        let due: Int64? = row?["due_at_ms"]
+        let document: String? = row?["document"]
+        #expect(holder == "P01")
+        #expect(due == 99000)
+        #expect(document == #"{"k":1}"#)
+        #expect(problems.isEmpty, "foreign keys after the rebuild: \(problems)")
+        #expect(try await upgraded.files(of: "D1").map(\.bytes) == [[1, 2, 3]])
+        // And the rebuilt table still refuses impossible rows.
+        await #expect(throws: DatabaseError.self) {
+            try await upgraded.pool.write { db in try db.execute(sql: "UPDATE dossiers SET status = 11 WHERE code = 'D1'") }
+        }
+        try upgraded.close()
+    }
+}
