@@ -107,9 +107,7 @@ public enum NationalProjection {
             if let level = payload["holderLevel"]?.stringValue { row.level = level }
             if let holder = payload["holderNode"]?.stringValue { row.holderNode = holder }
             if departure { row.holderNode = payload["toNode"]?.stringValue ?? (payload["transferKind"]?.stringValue == "result" ? row.receivingNode : nil) }
-            if let due = payload["dueAt"]?.stringValue, let date = VietnamTime.parseISO8601(due) {
-                row.dueAtMs = Int64((date.timeIntervalSince1970 * 1000).rounded())
-            }
+            if let due = NationalHop.ms(payload["dueAt"]) { row.dueAtMs = due }
         }
         if let receiving = payload["receivingNode"]?.stringValue { row.receivingNode = receiving }
         if let competent = payload["competentNode"]?.stringValue { row.competentNode = competent }
@@ -185,13 +183,15 @@ public struct NationalHop: Codable, Sendable, Hashable {
         return (leftAtMs ?? now) > due
     }
 
+    /// An ISO 8601 time of a payload as ms since 1970.
+    static func ms(_ value: JSONValue?) -> Int64? {
+        value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+
     /// The stays listed in an event's `path` (hand-overs carry the whole journey), or in a `path` answered
     /// by the hub's API (which names the index `index` rather than `i`).
     public static func path(in payload: JSONValue) -> [NationalHop] {
         guard case .array(let entries)? = payload["path"] else { return [] }
-        func ms(_ value: JSONValue?) -> Int64? {
-            value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
-        }
         return entries.compactMap { entry in
             guard case .int(let index)? = entry["i"] ?? entry["index"], (0...10_000).contains(index), let unit = entry["unit"]?.stringValue,
                   let arrived = ms(entry["arrivedAt"]) else { return nil }

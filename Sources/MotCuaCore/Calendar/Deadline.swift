@@ -12,6 +12,22 @@ public enum LeadTime: Codable, Sendable, Hashable, CustomStringConvertible {
     /// N working hours, counted minute by minute through office hours.
     case workingHours(Int)
 
+    /// The number of days or hours.
+    public var amount: Int {
+        switch self {
+        case .workingDays(let days): days
+        case .workingHours(let hours): hours
+        }
+    }
+
+    /// The same unit (days or hours) with another amount.
+    public func with(amount: Int) -> LeadTime {
+        switch self {
+        case .workingDays: .workingDays(amount)
+        case .workingHours: .workingHours(amount)
+        }
+    }
+
     /// Upper bounds that keep arithmetic far from overflow while allowing any real procedure.
     static let maximumDays = 10_000
     static let maximumHours = 100_000

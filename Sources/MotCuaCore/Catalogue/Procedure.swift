@@ -131,10 +131,7 @@ public struct Procedure: Codable, Sendable, Hashable, Identifiable {
             total += steps[cursor].share
             cursor += 1
         }
-        switch leadTime {
-        case .workingDays: return .workingDays(total)
-        case .workingHours: return .workingHours(total)
-        }
+        return leadTime.with(amount: total)
     }
 
     /// Whether a dossier can be filed under this version on a given day.
@@ -157,8 +154,7 @@ public struct Procedure: Codable, Sendable, Hashable, Identifiable {
         }
         if isInterconnected {
             let shares = steps.reduce(0) { $0 + $1.share }
-            let lead = switch leadTime { case .workingDays(let days): days; case .workingHours(let hours): hours }
-            if shares > lead { problems.append("procedure \(code): the steps' shares (\(shares)) exceed the lead time (\(lead))") }
+            if shares > leadTime.amount { problems.append("procedure \(code): the steps' shares (\(shares)) exceed the lead time (\(leadTime.amount))") }
             if steps.first?.role != .receiver { problems.append("procedure \(code): an interconnected procedure starts at a receiving desk") }
         }
         return problems

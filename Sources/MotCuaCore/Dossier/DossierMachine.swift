@@ -369,7 +369,7 @@ public enum DossierMachine {
                        level: context.federation[dossier.receivingUnit]?.level, step: nil, context: context)
             }
         case .sendBack(let reason):
-            guard let from = dossier.arrivedFromUnit, context.units[from] == nil else {
+            guard canSendBack(dossier, units: context.units), let from = dossier.arrivedFromUnit else {
                 throw .invalid(field: "action", reason: "only a dossier received from another node can be sent back; forward it or stop it")
             }
             let node = dossier.path.last(where: { $0.unit == from })?.node ?? context.federation[from]?.node
@@ -494,16 +494,15 @@ public enum DossierMachine {
         let last = procedure.decisionStepIndex ?? procedure.steps.count - 1
         var cursor = step
         while let next = procedure.nextStageIndex(after: cursor), next <= last, stageUnitOf(next, dossier: dossier, context: context) == unit {
-            if let more = procedure.share(of: next) {
-                switch (share, more) {
-                case (.workingDays(let a), .workingDays(let b)): share = .workingDays(a + b)
-                case (.workingHours(let a), .workingHours(let b)): share = .workingHours(a + b)
-                default: break
-                }
-            }
+            if let more = procedure.share(of: next) { share = share.with(amount: share.amount + more.amount) }
             cursor = next
         }
         return share
+    }
+
+    /// Only a dossier that came from another node can be sent back there.
+    public static func canSendBack(_ dossier: Dossier, units: UnitDirectory) -> Bool {
+        dossier.arrivedFromUnit.map { units[$0] == nil } ?? false
     }
 
     /// A transfer to another node, with the id the shell supplied.

@@ -270,7 +270,7 @@ struct NodeRoutes {
             overdue: dossier.isOverdue(at: service.now()),
             allowedActions: DossierTransition.actions(from: dossier.state)
                 // Only a dossier that came from another node can be sent back there.
-                .filter { $0 != .sendBack || dossier.arrivedFromUnit.map { service.units[$0] == nil } == true }
+                .filter { $0 != .sendBack || DossierMachine.canSendBack(dossier, units: service.units) }
                 .map(\.rawValue),
             form: form, units: service.units, federation: service.federationDirectory, stepLate: dossier.currentStayLate(at: service.now()),
             apologyDue: dossier.apologyDue(at: service.now()))
