@@ -23,7 +23,12 @@ struct HubRoutes {
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
             let batch: ReplicationBatch
             do {
-                batch = try ReplicationBatch.parseWire(String(buffer: buffer))
+                // Nodes ship the binary frame; the JSON form stays for tools and old senders.
+                if request.headers[.contentType]?.hasPrefix(ReplicationBatch.binaryContentType) == true {
+                    batch = try buffer.withUnsafeReadableBytes { try ReplicationBatch.parseBinary($0) }
+                } else {
+                    batch = try ReplicationBatch.parseWire(String(buffer: buffer))
+                }
             } catch {
                 throw HubProblem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
             }

@@ -60,8 +60,13 @@ public enum ReplicationReceiver {
     /// Decides what to do with `batch` from the node authenticated as `authenticatedNodeID`, given its
     /// `cursor`. Checks run cheapest and least trusting first: identity, version, quarantine, shape and
     /// limits, then position (gap, duplicate, overlap), then the chain itself.
+    ///
+    /// `linkCheck` is the result of `checkLinks(of:)` on this batch when the caller ran it beforehand
+    /// (the hub does, outside its single writer: it is the costly part, a SHA-256 per event); the
+    /// decision is the same either way.
     public static func decide(
-        cursor: NodeCursor, batch: ReplicationBatch, authenticatedNodeID: String, limits: ReplicationLimits
+        cursor: NodeCursor, batch: ReplicationBatch, authenticatedNodeID: String, limits: ReplicationLimits,
+        linkCheck: LinkCheck? = nil
     ) -> Decision {
         guard batch.nodeID == authenticatedNodeID else {
             return .refuse(reason: "batch is for node '\(batch.nodeID)' but the client certificate is node '\(authenticatedNodeID)'")
@@ -111,12 +116,44 @@ public enum ReplicationReceiver {
 
         let fresh = Array(events[Int(appliedSeq + 1 - firstSeq)...])
         var verifier = EventChain.Verifier(lastSeq: appliedSeq, lastHash: appliedHash)
+        if let linkCheck, linkCheck.batchFirstSeq == firstSeq, linkCheck.batchLastSeq == lastSeq {
+            // Only the first fresh event's link to the applied position is left to check; the batch's
+            // own links and hashes were checked, and a break among the fresh events stands.
+            if let broken = verifier.check(fresh[0]) { return .quarantine(seq: broken.seq, reason: broken.description) }
+            if let broken = linkCheck.firstBreak, broken.seq > fresh[0].seq {
+                return .quarantine(seq: broken.seq, reason: broken.description)
+            }
+            return .apply(events: fresh, newSeq: lastSeq, newHash: fresh[fresh.count - 1].hash)
+        }
         for event in fresh {
             if let broken = verifier.check(event) {
                 return .quarantine(seq: broken.seq, reason: broken.description)
             }
         }
         return .apply(events: fresh, newSeq: verifier.lastSeq, newHash: verifier.lastHash)
+    }
+
+    /// The part of the verification that does not depend on the cursor: each event's recomputed hash and
+    /// each event's link to the one before it in the batch.
+    public struct LinkCheck: Sendable, Hashable {
+        public var batchFirstSeq: Int64
+        public var batchLastSeq: Int64
+        /// The first link that does not hold inside the batch, or nil.
+        public var firstBreak: EventChain.Break?
+    }
+
+    /// Checks a batch's own chain (from its first event's stated prevHash), for `decide(…linkCheck:)`.
+    public static func checkLinks(of batch: ReplicationBatch) -> LinkCheck {
+        var check = LinkCheck(batchFirstSeq: batch.firstSeq, batchLastSeq: batch.lastSeq, firstBreak: nil)
+        guard let first = batch.events.first else { return check }
+        var verifier = EventChain.Verifier(lastSeq: first.seq - 1, lastHash: first.prevHash)
+        for event in batch.events {
+            if let broken = verifier.check(event) {
+                check.firstBreak = broken
+                break
+            }
+        }
+        return check
     }
 
     /// Why a batch is malformed or too large, or nil. Consecutive seqs are a property of the request,

@@ -4,8 +4,14 @@ import GRDB
 /// `synchronous = FULL` on the writer, so that a commit is on disk before it returns. (GRDB switches the
 /// writer to NORMAL when it enables WAL, hence setting FULL after opening.) Then brings the schema up to
 /// date with the file's migrator.
-func openDurablePool(path: String, migrator: DatabaseMigrator, secureDelete: Bool = false) throws -> DatabasePool {
+func openDurablePool(
+    path: String, migrator: DatabaseMigrator, secureDelete: Bool = false, writerCacheKiB: Int? = nil, pageSize: Int? = nil
+) throws -> DatabasePool {
     var configuration = Configuration()
+    if let pageSize {
+        // Only a new file takes it (before WAL mode is set); an existing file keeps the page size it has.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
+    }
     configuration.foreignKeysEnabled = true
     configuration.busyMode = .timeout(10)
     let pool = try DatabasePool(path: path, configuration: configuration)
@@ -13,6 +19,13 @@ func openDurablePool(path: String, migrator: DatabaseMigrator, secureDelete: Boo
         try db.execute(sql: "PRAGMA synchronous = FULL")
         // Deleted content is overwritten with zeros, not left in free pages.
         if secureDelete { try db.execute(sql: "PRAGMA secure_delete = ON") }
+        if let writerCacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(writerCacheKiB)") }
+        // Each group-commit job runs in a savepoint, and SQLite copies every page a savepoint first touches
+        // into a statement journal: kept in memory (one job's pages), not written to a temporary file.
+        try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        // Checkpoints run on their own connection (see `Checkpointer`); the writer's is only a backstop.
+        try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.backstopPages)")
+        try db.execute(sql: "PRAGMA journal_size_limit = \(Checkpointer.walSizeLimitBytes)")
     }
     try migrator.migrate(pool)
     return pool

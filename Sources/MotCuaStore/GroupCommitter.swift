@@ -7,6 +7,7 @@ import Synchronization
 /// others still commit. Callers resume only after the commit that holds their change is durable.
 final class GroupCommitter: Sendable {
     private struct Job: Sendable {
+        let weight: Int
         let run: @Sendable (Database) throws -> Void
         let finish: @Sendable ((any Error)?) -> Void
     }
@@ -22,17 +23,30 @@ final class GroupCommitter: Sendable {
     let notifier = CommitNotifier()
     /// Most jobs in one transaction: bounds the latency of the first job of a large batch.
     let batchLimit: Int
+    /// Most total weight in one transaction (a replication batch weighs its event count; other jobs 1).
+    /// A hub draining 34 nodes otherwise took every queued batch into one long transaction, and the
+    /// nodes waited for it with nothing to do; smaller commits let them send their next batch meanwhile.
+    let weightLimit: Int
 
-    init(writer: DatabasePool, batchLimit: Int = 256) {
+    /// Moves committed pages into the database file off the writer's path.
+    let checkpointer: Checkpointer
+
+    init(writer: DatabasePool, batchLimit: Int = 256, weightLimit: Int = 4096) {
         self.writer = writer
         self.batchLimit = batchLimit
+        self.weightLimit = weightLimit
+        checkpointer = Checkpointer(path: writer.path)
     }
 
+    /// Stops checkpointing (before the pool closes, so that closing it can remove the WAL).
+    func close() throws { try checkpointer.close() }
+
     /// Runs `work` inside a write transaction shared with other concurrent writes; returns after commit.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let box = ResultBox<T>()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let job = Job(
+                weight: max(1, weight),
                 run: { db in box.set(try work(db)) },
                 finish: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume() }
@@ -53,7 +67,13 @@ final class GroupCommitter: Sendable {
     private func drain() async {
         while true {
             let batch = state.withLock { state -> [Job] in
-                let count = min(state.queue.count, batchLimit)
+                var count = 0
+                var weight = 0
+                // At least one job, however heavy; then while both limits hold.
+                while count < state.queue.count, count < batchLimit, count == 0 || weight + state.queue[count].weight <= weightLimit {
+                    weight += state.queue[count].weight
+                    count += 1
+                }
                 let batch = Array(state.queue.prefix(count))
                 state.queue.removeFirst(count)
                 if batch.isEmpty { state.draining = false }
@@ -78,6 +98,7 @@ final class GroupCommitter: Sendable {
                     }
                 }
                 notifier.notify()
+                checkpointer.committed()
                 for (index, job) in batch.enumerated() { job.finish(outcomes.get(index)) }
             } catch {
                 // The commit itself failed: nothing of this batch is durable.

@@ -58,7 +58,7 @@ public final class HubDatabase: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        pool = try openDurablePool(path: path, migrator: Self.migrator)
+        pool = try openDurablePool(path: path, migrator: Self.migrator, writerCacheKiB: 65536, pageSize: 16384)
         committer = GroupCommitter(writer: pool)
     }
 
@@ -141,7 +141,10 @@ public final class HubDatabase: Sendable {
         return migrator
     }
 
-    public func close() throws { try pool.close() }
+    public func close() throws {
+        try committer.close()
+        try pool.close()
+    }
 
     // MARK: - Cursors
 
@@ -185,9 +188,12 @@ public final class HubDatabase: Sendable {
         payloads.reserveCapacity(batch.events.count)
         for event in batch.events { payloads[event.seq] = NationalProjection.payload(of: event) }
         let parsed = payloads
-        return try await committer.write { db in
+        // So are the hashes: only the link to the applied position is checked inside.
+        let links = ReplicationReceiver.checkLinks(of: batch)
+        return try await committer.write(weight: batch.events.count) { db in
             guard let standing = try Self.fetchStanding(db, nodeID) else { throw DatabaseError(message: "node vanished") }
-            let decision = ReplicationReceiver.decide(cursor: standing.cursor, batch: batch, authenticatedNodeID: nodeID, limits: limits)
+            let decision = ReplicationReceiver.decide(
+                cursor: standing.cursor, batch: batch, authenticatedNodeID: nodeID, limits: limits, linkCheck: links)
             switch decision {
             case .apply(let events, let newSeq, let newHash):
                 try Self.project(events, payloads: parsed, node: nodeID, db: db)
@@ -233,10 +239,20 @@ public final class HubDatabase: Sendable {
                 received_at_ms = coalesce(excluded.received_at_ms, received_at_ms), left_at_ms = coalesce(excluded.left_at_ms, left_at_ms),
                 step_due_at_ms = coalesce(excluded.step_due_at_ms, step_due_at_ms), step = coalesce(excluded.step, step)
             """)
+        // Stays at a node's own units name no node: the directory says which node serves the unit.
+        let serving = try db.cachedStatement(sql: "SELECT node_id FROM federation_units WHERE code = ?")
+        var servingNode: [String: String?] = [:]
         for (code, byIndex) in hops {
             for hop in byIndex.values {
                 var node = hop.node
-                if node == nil { node = try String.fetchOne(db, sql: "SELECT node_id FROM federation_units WHERE code = ?", arguments: [hop.unit]) }
+                if node == nil {
+                    if let known = servingNode[hop.unit] {
+                        node = known
+                    } else {
+                        node = try String.fetchOne(serving, arguments: [hop.unit])
+                        servingNode[hop.unit] = .some(node)
+                    }
+                }
                 try upsertHop.execute(arguments: [
                     code, hop.index, node, hop.unit, hop.level, hop.arrivedAtMs, hop.receivedAtMs, hop.leftAtMs, hop.stepDueAtMs, hop.step,
                 ])
@@ -289,7 +305,7 @@ public final class HubDatabase: Sendable {
         dossier.hop = row["hop"]
         dossier.crossNode = row["cross_node"]
         let flags: String = row["flags"]
-        if case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(flags.utf8)) {
+        if case .object(let members)? = try? JSONValue.parse(flags) {
             for (name, value) in members { if case .bool(let flag) = value { dossier.flags[name] = flag } }
         }
         return dossier

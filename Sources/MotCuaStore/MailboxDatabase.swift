@@ -46,7 +46,10 @@ public final class MailboxDatabase: Sendable {
         return migrator
     }
 
-    public func close() throws { try pool.close() }
+    public func close() throws {
+        try committer.close()
+        try pool.close()
+    }
 
     static func entry(_ row: Row) -> MailboxEntry {
         MailboxEntry(

@@ -215,6 +215,7 @@ public final class NodeDatabase: Sendable {
 
     /// Closes the file (checkpointing the WAL); the object is unusable afterwards.
     public func close() throws {
+        try committer.close()
         try pool.close()
     }
 

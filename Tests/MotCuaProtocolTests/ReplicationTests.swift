@@ -35,8 +35,14 @@ private func cursor(_ events: [Event], at seq: Int, node: String = "hn") -> Node
 private let t0 = Date(timeIntervalSince1970: 1_772_400_000)
 private let limits = ReplicationLimits()
 
+/// Decides both ways, checking the batch's own links in the decision and beforehand (as the hub does):
+/// every receiver test below also shows that the two agree.
 private func decide(_ cursor: NodeCursor, _ batch: ReplicationBatch, as node: String = "hn") -> ReplicationReceiver.Decision {
-    ReplicationReceiver.decide(cursor: cursor, batch: batch, authenticatedNodeID: node, limits: limits)
+    let inline = ReplicationReceiver.decide(cursor: cursor, batch: batch, authenticatedNodeID: node, limits: limits)
+    let beforehand = ReplicationReceiver.decide(
+        cursor: cursor, batch: batch, authenticatedNodeID: node, limits: limits, linkCheck: ReplicationReceiver.checkLinks(of: batch))
+    #expect(inline == beforehand)
+    return inline
 }
 
 /// Moves `cursor` as the hub shell would after performing `decision`.
@@ -448,6 +454,64 @@ struct ReplicationSenderTests {
 @Suite("Replication wire format")
 struct ReplicationWireTests {
     @Test func fastWriterAndParserAgreeWithCodable() throws {
+        let batch = Self.sampleBatch()
+        #expect(try ReplicationBatch.parseWire(batch.wireText()) == batch)
+        #expect(try JSONDecoder().decode(ReplicationBatch.self, from: Data(batch.wireText().utf8)) == batch)
+        #expect(try ReplicationBatch.parseWire(String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)) == batch)
+        #expect(throws: (any Error).self) { try ReplicationBatch.parseWire("{\"version\":1}") }
+    }
+
+    static func parseBinary(_ bytes: [UInt8]) throws -> ReplicationBatch {
+        try bytes.withUnsafeBytes { try ReplicationBatch.parseBinary($0) }
+    }
+
+    @Test func binaryFrameCarriesTheSameBatchAndHashes() throws {
+        let batch = Self.sampleBatch()
+        let frame = batch.binaryFrame()
+        let read = try Self.parseBinary(frame)
+        #expect(read == batch)
+        #expect(read.events[2].dossierCode == nil)
+        for event in read.events { #expect(EventChain.recomputedHash(of: event) == event.hash) }
+        // An empty batch (a probe) and a batch of another version still travel; the receiver judges them.
+        let empty = ReplicationBatch(version: 7, nodeID: "p01", firstSeq: 6, prevHash: batch.events[4].hash, events: [])
+        #expect(try Self.parseBinary(empty.binaryFrame()) == empty)
+    }
+
+    @Test func malformedBinaryFramesAreErrorsThatNameTheField() throws {
+        let batch = Self.sampleBatch()
+        let frame = batch.binaryFrame()
+        func reason(_ bytes: [UInt8]) -> String {
+            do {
+                _ = try Self.parseBinary(bytes)
+                return "parsed"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(reason([]).contains("MCB1"))
+        #expect(reason(Array("{\"version\":1}".utf8)).contains("MCB1"))
+        // Every strict prefix is refused, never read past its end.
+        for length in stride(from: 4, to: frame.count, by: 7) { #expect(reason(Array(frame.prefix(length))) != "parsed") }
+        #expect(reason(frame + [0]).contains("1 bytes follow the last event"))
+        // A count that cannot fit is refused before anything is allocated for it.
+        var huge = Array(frame.prefix(4 + 4 + 4 + 3 + 8 + 4 + 64))
+        huge += [0xFF, 0xFF, 0xFF, 0xFF]
+        #expect(reason(huge).contains("events cannot fit"))
+        // A string length beyond the frame.
+        var long = Array(frame.prefix(8))
+        long += [0x7F, 0xFF, 0xFF, 0xFF]
+        #expect(reason(long).contains("nodeID is cut short"))
+        // Invalid UTF-8 in a string and unknown flag bits.
+        var bad = frame
+        let payload = try #require(frame.firstRange(of: Array(batch.events[0].payload.utf8)))
+        bad[payload.lowerBound] = 0xFF
+        #expect(reason(bad).contains("events[0].payload is not UTF-8"))
+        var flagged = frame
+        flagged[4 + 4 + 4 + 3 + 8 + 4 + 64 + 4 + 8] = 0x82
+        #expect(reason(flagged).contains("events[0].flags has unknown bits"))
+    }
+
+    static func sampleBatch() -> ReplicationBatch {
         var events: [Event] = []
         var prev = EventChain.genesisHash
         for seq in 1...5 {
@@ -458,10 +522,6 @@ struct ReplicationWireTests {
             events.append(event)
             prev = event.hash
         }
-        let batch = ReplicationBatch(nodeID: "p01", firstSeq: 1, prevHash: EventChain.genesisHash, events: events)
-        #expect(try ReplicationBatch.parseWire(batch.wireText()) == batch)
-        #expect(try JSONDecoder().decode(ReplicationBatch.self, from: Data(batch.wireText().utf8)) == batch)
-        #expect(try ReplicationBatch.parseWire(String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)) == batch)
-        #expect(throws: (any Error).self) { try ReplicationBatch.parseWire("{\"version\":1}") }
+        return ReplicationBatch(nodeID: "p01", firstSeq: 1, prevHash: EventChain.genesisHash, events: events)
     }
 }

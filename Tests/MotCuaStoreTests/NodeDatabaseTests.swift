@@ -247,3 +247,35 @@ struct NodeDatabaseUpgradeTests {
         try upgraded.close()
     }
 }
+
+@Suite("Checkpoints off the writer")
+struct CheckpointTests {
+    /// Commits only append to the WAL (the writer's own checkpoint is a far-off backstop); the pages reach
+    /// the database file through the background checkpoint shortly after, with no further write.
+    @Test func committedPagesReachTheDatabaseFileWithoutTheWriter() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-checkpoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("hub.sqlite").path
+        let hub = try HubDatabase(path: path)
+        func fileSize(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        // Let the checkpoint the migrations scheduled pass, then measure.
+        try await Task.sleep(for: .milliseconds(600))
+        let before = try fileSize(path)
+        let units = (0..<4000).map { FederationUnit(code: "U\($0)", node: "p01", name: "Đơn vị số \($0) của tỉnh thử nghiệm", level: .commune) }
+        #expect(try await hub.registerUnits(units, node: "p01", nowMs: 1).isEmpty)
+        let written = try fileSize(path + "-wal")
+        #expect(written > 200_000, "the units are in the WAL (\(written) bytes)")
+        var after = try fileSize(path)
+        for _ in 0..<50 where after < before + 200_000 {
+            try await Task.sleep(for: .milliseconds(100))
+            after = try fileSize(path)
+        }
+        #expect(after >= before + 200_000, "database file \(before) → \(after) bytes after the background checkpoint")
+        try hub.close()
+        // Closed cleanly: reopening finds every unit.
+        let reopened = try HubDatabase(path: path)
+        #expect(try await reopened.federationUnits().count == 4000)
+        try reopened.close()
+    }
+}

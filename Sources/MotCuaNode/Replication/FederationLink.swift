@@ -31,6 +31,10 @@ final class FederationLink: Sendable {
         var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
         clientConfiguration.httpVersion = .automatic
         clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(configuration.requestTimeoutSeconds))
+        // The agents own the retrying (the replication sender's jittered back-off, the outbox policy). With the
+        // client's own connection retries on top, a request waited out the client's growing back-off after
+        // the hub came back: the 34-node drain stalled for seconds with the hub idle.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     }
 
@@ -50,11 +54,14 @@ final class FederationLink: Sendable {
     func shutdown() async { try? await client.shutdown() }
 
     /// One request to the hub; the answer's status and body (up to `limit` bytes).
-    func call(_ method: HTTPMethod, _ path: String, body: Data? = nil, timeout: Int64? = nil, limit: Int = 1 << 20) async throws -> (status: Int, body: Data) {
+    func call(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String = "application/json", timeout: Int64? = nil,
+        limit: Int = 1 << 20
+    ) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: configuration.hubURL + path)
         request.method = method
         if let body {
-            request.headers.add(name: "content-type", value: "application/json")
+            request.headers.add(name: "content-type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await client.execute(request, timeout: .seconds(timeout ?? configuration.requestTimeoutSeconds))

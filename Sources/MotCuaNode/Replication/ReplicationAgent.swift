@@ -174,7 +174,8 @@ public final class ReplicationAgent: Service, Sendable {
 
     func send(_ batch: ReplicationBatch, link: FederationLink) async -> Result<ReplicationReply, SendFailure> {
         do {
-            let (status, data) = try await link.call(.POST, "/v1/replication/batches", body: Data(batch.wireText().utf8))
+            let (status, data) = try await link.call(
+                .POST, "/v1/replication/batches", body: Data(batch.binaryFrame()), contentType: ReplicationBatch.binaryContentType)
             switch status {
             case 200..<300:
                 return .success(try JSONDecoder().decode(ReplicationReply.self, from: data))
