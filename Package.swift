@@ -66,7 +66,10 @@ let package = Package(
         ),
         .target(
             name: "MotCuaStore",
-            dependencies: ["MotCuaCore", "MotCuaProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "MotCuaCore", "MotCuaProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -126,6 +129,7 @@ let package = Package(
         .executableTarget(
             name: "motcua-bench",
             dependencies: [
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -158,7 +162,7 @@ let package = Package(
         .testTarget(name: "MotCuaTopologyTests", dependencies: ["MotCuaTopology", "MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MotCuaStoreTests",
-            dependencies: ["MotCuaStore", "MotCuaCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["MotCuaStore", "MotCuaCore", "MotCuaProtocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -152,6 +152,54 @@ public enum NationalProjection {
     }
 }
 
+extension NationalProjection {
+    /// Folds events into the rows they change and the stays their paths list, starting from `existing`
+    /// (the index's rows of their dossiers). Only rows the events change are returned. Each dossier is
+    /// folded on its own: the events of one never change another's row.
+    public static func fold(
+        _ events: [Event], payloads: [Int64: JSONValue], node: String, from existing: [String: NationalDossier]
+    ) -> (rows: [String: NationalDossier], hops: [String: [Int: NationalHop]]) {
+        var rows: [String: NationalDossier] = [:]
+        var hops: [String: [Int: NationalHop]] = [:]
+        for event in events {
+            guard let code = event.dossierCode else { continue }
+            let payload = payloads[event.seq] ?? NationalProjection.payload(of: event)
+            // The projection refuses events of a node that neither filed nor holds the dossier.
+            guard let updated = apply(event, payload: payload, node: node, to: rows[code] ?? existing[code]) else { continue }
+            rows[code] = updated
+            for hop in NationalHop.path(in: payload) { hops[code, default: [:]][hop.index] = hop }
+        }
+        return (rows, hops)
+    }
+}
+
+/// A batch's projection prepared before the hub's single writer: the payloads parsed, and the rows and
+/// stays of its dossiers folded as if the index held none of them. Inside the writer, dossiers the index
+/// does hold are folded again from their rows; the others are taken from here as they are.
+public struct ProjectionPlan: Sendable {
+    public let firstSeq: Int64
+    public let count: Int
+    public let payloads: [Int64: JSONValue]
+    public let rows: [String: NationalDossier]
+    public let hops: [String: [Int: NationalHop]]
+
+    public init(_ events: [Event], node: String) {
+        firstSeq = events.first?.seq ?? 0
+        count = events.count
+        var payloads: [Int64: JSONValue] = [:]
+        payloads.reserveCapacity(events.count)
+        for event in events { payloads[event.seq] = NationalProjection.payload(of: event) }
+        self.payloads = payloads
+        (rows, hops) = NationalProjection.fold(events, payloads: payloads, node: node, from: [:])
+    }
+
+    /// Whether the plan was made from exactly these events (not when the receiver skips a prefix it
+    /// already applied).
+    public func covers(_ events: [Event]) -> Bool {
+        events.count == count && events.first?.seq ?? 0 == firstSeq
+    }
+}
+
 /// One stay of a dossier at a unit, as the national index keeps it.
 public struct NationalHop: Codable, Sendable, Hashable {
     public var index: Int

@@ -5,13 +5,9 @@ import GRDB
 /// writer to NORMAL when it enables WAL, hence setting FULL after opening.) Then brings the schema up to
 /// date with the file's migrator.
 func openDurablePool(
-    path: String, migrator: DatabaseMigrator, secureDelete: Bool = false, writerCacheKiB: Int? = nil, pageSize: Int? = nil
+    path: String, migrator: DatabaseMigrator, secureDelete: Bool = false, writerCacheKiB: Int? = nil
 ) throws -> DatabasePool {
     var configuration = Configuration()
-    if let pageSize {
-        // Only a new file takes it (before WAL mode is set); an existing file keeps the page size it has.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
-    }
     configuration.foreignKeysEnabled = true
     configuration.busyMode = .timeout(10)
     let pool = try DatabasePool(path: path, configuration: configuration)
@@ -20,8 +16,8 @@ func openDurablePool(
         // Deleted content is overwritten with zeros, not left in free pages.
         if secureDelete { try db.execute(sql: "PRAGMA secure_delete = ON") }
         if let writerCacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(writerCacheKiB)") }
-        // Each group-commit job runs in a savepoint, and SQLite copies every page a savepoint first touches
-        // into a statement journal: kept in memory (one job's pages), not written to a temporary file.
+        // Statement journals (a statement that may abort halfway, a group-commit job replayed in a
+        // savepoint) stay in memory, not in temporary files.
         try db.execute(sql: "PRAGMA temp_store = MEMORY")
         // Checkpoints run on their own connection (see `Checkpointer`); the writer's is only a backstop.
         try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.backstopPages)")

@@ -3,8 +3,9 @@ import GRDB
 import Synchronization
 
 /// Group commit: concurrent writes queue up and the writer commits them together, one fsync for the
-/// lot. Each job runs in its own savepoint so that a refused job (a 409, a 422) rolls back alone and the
-/// others still commit. Callers resume only after the commit that holds their change is durable.
+/// lot. A refused job (a 409, a 422) must roll back alone while the others still commit: the group first
+/// runs straight through, and only when a job throws is it run again with a savepoint per job. Callers
+/// resume only after the commit that holds their change is durable.
 final class GroupCommitter: Sendable {
     private struct Job: Sendable {
         let weight: Int
@@ -83,6 +84,29 @@ final class GroupCommitter: Sendable {
             let outcomes = OutcomeBox(count: batch.count)
             do {
                 try await writer.writeWithoutTransaction { db in
+                    // First straight through: no savepoint per job. A savepoint makes SQLite copy every page
+                    // the job touches into a statement journal, and release it by walking that journal; on
+                    // the hub's replication path that was a third of the writer's time.
+                    var failure: (index: Int, error: any Error)?
+                    try db.inTransaction(.immediate) {
+                        for (index, job) in batch.enumerated() {
+                            do {
+                                try job.run(db)
+                            } catch {
+                                failure = (index, error)
+                                return .rollback
+                            }
+                        }
+                        return .commit
+                    }
+                    guard let failure else { return }
+                    if batch.count == 1 {
+                        outcomes.set(failure.index, failure.error)
+                        return
+                    }
+                    // A job refused (a 409, a 422) or failed: nothing of the group was kept. Again, each job in
+                    // a savepoint, so that the refused one rolls back alone and the others commit. Jobs only
+                    // touch the database and their result, so running one twice is safe.
                     try db.inTransaction(.immediate) {
                         for (index, job) in batch.enumerated() {
                             do {

@@ -58,7 +58,7 @@ public final class HubDatabase: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        pool = try openDurablePool(path: path, migrator: Self.migrator, writerCacheKiB: 65536, pageSize: 16384)
+        pool = try openDurablePool(path: path, migrator: Self.migrator, writerCacheKiB: 65536)
         committer = GroupCommitter(writer: pool)
     }
 
@@ -183,20 +183,18 @@ public final class HubDatabase: Sendable {
         _ batch: ReplicationBatch, from nodeID: String, limits: ReplicationLimits, nowMs: Int64
     ) async throws -> ReplicationReceiver.Decision {
         _ = try await standing(of: nodeID)
-        // Parse payloads before the writer: it is the costly part and the writer is single.
-        var payloads: [Int64: JSONValue] = [:]
-        payloads.reserveCapacity(batch.events.count)
-        for event in batch.events { payloads[event.seq] = NationalProjection.payload(of: event) }
-        let parsed = payloads
-        // So are the hashes: only the link to the applied position is checked inside.
+        // The writer is single: what does not need it is done before. The hashes (only the link to the
+        // applied position is checked inside), and the rows of the batch's dossiers as if the index did not
+        // hold them yet (in a backlog, most events file new dossiers).
         let links = ReplicationReceiver.checkLinks(of: batch)
+        let plan = ProjectionPlan(batch.events, node: nodeID)
         return try await committer.write(weight: batch.events.count) { db in
             guard let standing = try Self.fetchStanding(db, nodeID) else { throw DatabaseError(message: "node vanished") }
             let decision = ReplicationReceiver.decide(
                 cursor: standing.cursor, batch: batch, authenticatedNodeID: nodeID, limits: limits, linkCheck: links)
             switch decision {
             case .apply(let events, let newSeq, let newHash):
-                try Self.project(events, payloads: parsed, node: nodeID, db: db)
+                try Self.project(events, plan: plan, node: nodeID, db: db)
                 let newestMs = events.map(\.timeMs).max() ?? nowMs
                 let (lag, overflow) = nowMs.subtractingReportingOverflow(newestMs)
                 try db.cachedStatement(sql: """
@@ -213,19 +211,17 @@ public final class HubDatabase: Sendable {
         }
     }
 
-    static func project(_ events: [Event], payloads: [Int64: JSONValue], node: String, db: Database) throws {
-        var rows: [String: NationalDossier] = [:]
-        var hops: [String: [Int: NationalHop]] = [:]
-        let select = try db.cachedStatement(sql: "SELECT * FROM national_dossiers WHERE code = ?")
-        for event in events {
-            guard let code = event.dossierCode else { continue }
-            var existing = rows[code]
-            if existing == nil, let row = try Row.fetchOne(select, arguments: [code]) { existing = dossier(from: row) }
-            let payload = payloads[event.seq] ?? NationalProjection.payload(of: event)
-            // The projection refuses events of a node that neither filed nor holds the dossier.
-            guard let updated = NationalProjection.apply(event, payload: payload, node: node, to: existing) else { continue }
-            rows[code] = updated
-            for hop in NationalHop.path(in: payload) { hops[code, default: [:]][hop.index] = hop }
+    /// Writes the index rows and journeys of `events` (the part of a batch the receiver applies). Dossiers
+    /// the index already holds are folded here from their rows; the others come from the plan, folded before
+    /// the writer from nothing, which is what folding them here would give.
+    static func project(_ events: [Event], plan: ProjectionPlan, node: String, db: Database) throws {
+        let existing = try existingRows(of: events, db: db)
+        let covered = plan.covers(events)
+        let refold = covered ? events.filter { event in event.dossierCode.map { existing[$0] != nil } ?? false } : events
+        var (rows, hops) = NationalProjection.fold(refold, payloads: plan.payloads, node: node, from: existing)
+        if covered {
+            for (code, row) in plan.rows where existing[code] == nil { rows[code] = row }
+            for (code, stays) in plan.hops where existing[code] == nil { hops[code] = stays }
         }
         // A dossier first seen through the node that holds it belongs to the node that filed it.
         for owner in Set(rows.values.map(\.node)) where owner != node {
@@ -273,14 +269,70 @@ public final class HubDatabase: Sendable {
                 returned_at_ms = excluded.returned_at_ms, flags = excluded.flags, applicant_ref = excluded.applicant_ref,
                 last_seq = excluded.last_seq
             """)
+        let bound = BoundStatement(upsert, in: db)
         for row in rows.values {
-            let flags = JSONValue.object(row.flags.mapValues(JSONValue.bool)).canonicalText
-            try upsert.execute(arguments: [
-                row.code, row.node, row.receivingUnit, row.competentUnit, row.holderUnit, row.level, row.procedureCode, row.status, row.state,
-                row.channel, row.submittedAtMs, row.receivedAtMs, row.dueAtMs, row.finishedAtMs, row.returnedAtMs, flags,
-                row.applicantRef, row.lastSeq, row.receivingNode, row.competentNode, row.holderNode, row.hop, row.crossNode,
-            ])
+            bound.bind(1, row.code)
+            bound.bind(2, row.node)
+            bound.bind(3, row.receivingUnit)
+            bound.bind(4, row.competentUnit)
+            bound.bind(5, row.holderUnit)
+            bound.bind(6, row.level)
+            bound.bind(7, row.procedureCode)
+            bound.bind(8, row.status)
+            bound.bind(9, row.state)
+            bound.bind(10, row.channel)
+            bound.bind(11, row.submittedAtMs)
+            bound.bind(12, row.receivedAtMs)
+            bound.bind(13, row.dueAtMs)
+            bound.bind(14, row.finishedAtMs)
+            bound.bind(15, row.returnedAtMs)
+            bound.bind(16, flagsText(row.flags))
+            bound.bind(17, row.applicantRef)
+            bound.bind(18, row.lastSeq)
+            bound.bind(19, row.receivingNode)
+            bound.bind(20, row.competentNode)
+            bound.bind(21, row.holderNode)
+            bound.bind(22, row.hop)
+            bound.bind(23, row.crossNode)
+            try bound.run()
         }
+    }
+
+    /// The rows the batch's dossiers already have, fetched with a few `IN` lists rather than one query per
+    /// event (most events of a backlog are filings of dossiers the index has never seen).
+    static func existingRows(of events: [Event], db: Database) throws -> [String: NationalDossier] {
+        var seen = Set<String>()
+        let codes = events.compactMap(\.dossierCode).filter { seen.insert($0).inserted }
+        var rows: [String: NationalDossier] = [:]
+        let chunk = 256
+        var start = 0
+        while start < codes.count {
+            let part = Array(codes[start..<min(start + chunk, codes.count)])
+            let sql = "SELECT * FROM national_dossiers WHERE code IN (\(Array(repeating: "?", count: part.count).joined(separator: ",")))"
+            // Full chunks share one cached statement; the last, shorter one is prepared once.
+            let statement = part.count == chunk ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            for row in try Row.fetchAll(statement, arguments: StatementArguments(part)) {
+                let dossier = dossier(from: row)
+                rows[dossier.code] = dossier
+            }
+            start += part.count
+        }
+        return rows
+    }
+
+    /// The flags as stored: a JSON object with sorted keys (what `JSONValue.canonicalText` gives), written
+    /// directly: on the replication path the general writer was a twentieth of the hub's time.
+    static func flagsText(_ flags: [String: Bool]) -> String {
+        var text = "{"
+        for (index, name) in flags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if index > 0 { text += "," }
+            let plain = name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+            }
+            text += plain ? "\"\(name)\"" : JSONValue.string(name).canonicalText
+            text += flags[name]! ? ":true" : ":false"
+        }
+        return text + "}"
     }
 
     static func dossier(from row: Row) -> NationalDossier {
@@ -429,3 +481,4 @@ public final class HubDatabase: Sendable {
         }
     }
 }
+

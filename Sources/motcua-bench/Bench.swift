@@ -6,12 +6,12 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// `motcua-bench`: load and baseline tools behind scripts/bench-intake (not part of a node).
+/// `motcua-bench`: load and baseline tools behind scripts/bench-intake and scripts/bench-federation (not part of a node).
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "motcua-bench", abstract: "Measure a node: HTTP intake load and the raw SQLite insert baseline.",
-        subcommands: [Intake.self, RawInsert.self])
+        commandName: "motcua-bench", abstract: "Measure a node (HTTP intake load, the raw SQLite insert baseline) and the hub's apply path.",
+        subcommands: [Intake.self, RawInsert.self, HubApply.self])
 }
 
 /// Online submissions against a running node, closed-loop (as fast as it answers) or at a fixed rate.

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaStore
+
+/// The hub's apply path alone: real events of a node file, replayed as N nodes into a fresh hub index
+/// (same durable SQLite settings as `motcua hub`), without TLS or HTTP. Separates the single writer's
+/// cost per event from the network's.
+struct HubApply: AsyncParsableCommand {
+    @Option(help: "A node's SQLite file whose events are replayed (e.g. after `motcua-bench intake`).") var from: String
+    @Option(help: "The id of the node that wrote the file (its events name it).") var sourceNode = "p01"
+    @Option(help: "The hub index to create (must not exist).") var path: String
+    @Option(help: "Nodes replaying the same events concurrently, each under its own id and dossier codes.") var nodes = 34
+    @Option(help: "Events per batch.") var batch = 2000
+    @Flag(help: "Print one JSON line.") var json = false
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path) exists; give a new file") }
+        let source = try DatabaseQueue(path: from, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let original = try await source.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE dossier_code IS NOT NULL ORDER BY seq").map { row in
+                (code: row["dossier_code"] as String, kind: row["kind"] as String, actor: row["actor"] as String,
+                 timeMs: row["time_ms"] as Int64, hlc: row["hlc"] as Int64, payload: row["payload"] as String)
+            }
+        }
+        try source.close()
+        guard !original.isEmpty else { throw ValidationError("\(from) holds no dossier events") }
+        // Each replaying node gets its own codes and names itself in the payload, chained afresh.
+        let named = "\"\(sourceNode)\""
+        let logs: [(id: String, events: [Event])] = (0..<nodes).map { index in
+            let id = String(format: "b%02d", index)
+            var prev = EventChain.genesisHash
+            let events = original.enumerated().map { offset, source -> Event in
+                let seq = Int64(offset + 1)
+                let code = "\(source.code)-\(id)"
+                let payload = source.payload.replacingOccurrences(of: named, with: "\"\(id)\"")
+                let hash = EventChain.hash(prevHash: prev, canonical: EventChain.canonicalBytes(
+                    seq: seq, dossierCode: code, kind: source.kind, actor: source.actor, timeMs: source.timeMs, hlc: source.hlc, payload: payload))
+                defer { prev = hash }
+                return Event(seq: seq, dossierCode: code, kind: source.kind, actor: source.actor, timeMs: source.timeMs, hlc: source.hlc,
+                             payload: payload, prevHash: prev, hash: hash)
+            }
+            return (id, events)
+        }
+        let hub = try HubDatabase(path: path)
+        let limits = ReplicationLimits(maxEvents: batch, maxBytes: 64 << 20)
+        let batchSize = batch
+        let begin = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for log in logs {
+                group.addTask {
+                    var start = 0
+                    while start < log.events.count {
+                        let slice = Array(log.events[start..<min(start + batchSize, log.events.count)])
+                        let batch = ReplicationBatch(
+                            nodeID: log.id, firstSeq: slice[0].seq, prevHash: slice[0].prevHash, events: slice)
+                        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+                        guard case .apply = try await hub.receive(batch, from: log.id, limits: limits, nowMs: nowMs) else {
+                            throw ValidationError("the hub did not apply \(log.id)'s batch at \(slice[0].seq)")
+                        }
+                        start += slice.count
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - begin
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try hub.close()
+        let total = original.count * nodes
+        let perSecond = Double(total) / seconds
+        print(json
+            ? String(format: #"{"events":%d,"nodes":%d,"batch":%d,"seconds":%.2f,"perSecond":%.0f}"#, total, nodes, batch, seconds, perSecond)
+            : String(format: "hub apply: %d events from %d nodes, %d per batch, %.2f s: %.0f events/s (%.1f µs each)",
+                     total, nodes, batch, seconds, perSecond, seconds * 1e6 / Double(total)))
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+import MotCuaCore
+import MotCuaProtocol
+import Testing
+
+@testable import MotCuaStore
+
+/// A node's log as the hub receives it: dossiers filed, then some of them received, sealed with the
+/// production chain rules.
+private struct NodeLog {
+    let node: String
+    private(set) var events: [Event] = []
+
+    init(node: String) { self.node = node }
+
+    mutating func append(_ code: String, _ kind: EventKind, _ payload: [String: JSONValue]) {
+        let last = events.last
+        let draft = EventDraft(
+            dossierCode: code, kind: kind, actor: "applicant",
+            at: Date(timeIntervalSince1970: 1_772_400_000 + Double(events.count)), payload: .object(payload))
+        events.append(EventChain.seal(draft, seq: Int64(events.count + 1), prevHash: last?.hash ?? EventChain.genesisHash, lastHLC: last?.hlc ?? 0))
+    }
+
+    mutating func file(_ code: String) {
+        append(code, .submitted, [
+            "status": .int(1), "state": .string("submitted"), "channel": .string("online"), "procedureCode": .string("1.004873"),
+            "receivingNode": .string(node), "holderNode": .string(node), "receivingUnit": .string("P01.D01.C01"),
+            "competentUnit": .string("P01.D01.C01"), "holderUnit": .string("P01.D01.C01"), "holderLevel": .string("commune"),
+            "applicantRef": .string(String(repeating: "a", count: 64)), "hop": .int(0),
+            "flags": .object(["digitised": .bool(true), "paidOnline": .bool(false)]),
+        ])
+    }
+
+    mutating func receive(_ code: String) {
+        append(code, .received, [
+            "status": .int(2), "state": .string("received"), "holderNode": .string(node), "hop": .int(0),
+            "dueAt": .string("2026-03-09T17:00:00+07:00"), "flags": .object(["identityVerified": .bool(true)]),
+        ])
+    }
+
+    func batch(_ seqs: ClosedRange<Int>) -> ReplicationBatch {
+        let slice = Array(events[(seqs.lowerBound - 1)...(seqs.upperBound - 1)])
+        return ReplicationBatch(nodeID: node, firstSeq: Int64(seqs.lowerBound), prevHash: slice[0].prevHash, events: slice)
+    }
+
+    /// The rows folded one event at a time from nothing: what the index must hold after the whole log.
+    var expectedRows: [String: NationalDossier] {
+        var rows: [String: NationalDossier] = [:]
+        for event in events {
+            if let row = NationalProjection.apply(event, node: node, to: rows[event.dossierCode!]) { rows[event.dossierCode!] = row }
+        }
+        return rows
+    }
+}
+
+private func temporaryHub() throws -> (HubDatabase, URL) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-hub-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return (try HubDatabase(path: directory.appendingPathComponent("hub.sqlite").path), directory)
+}
+
+@Suite("Hub index")
+struct HubDatabaseTests {
+    /// Batches mixing new dossiers with dossiers the index already holds, and a batch re-sent with an
+    /// applied prefix: the rows folded before the writer and those folded inside it give the same index
+    /// as folding the whole log one event at a time.
+    @Test func rowsFoldedBeforeAndInsideTheWriterAgree() async throws {
+        let (hub, directory) = try temporaryHub()
+        defer { try? hub.close(); try? FileManager.default.removeItem(at: directory) }
+        var log = NodeLog(node: "p01")
+        for index in 1...6 { log.file("D\(index)") }                         // seqs 1-6: new dossiers
+        for index in 1...3 { log.receive("D\(index)") }                      // 7-9: known dossiers
+        for index in 7...9 { log.file("D\(index)") }                         // 10-12: new again
+        log.receive("D7")                                                     // 13: filed in the same batch
+        log.receive("D4")                                                     // 14: known
+        let limits = ReplicationLimits()
+        func apply(_ seqs: ClosedRange<Int>) async throws -> ReplicationReceiver.Decision {
+            try await hub.receive(log.batch(seqs), from: "p01", limits: limits, nowMs: 1_772_500_000_000)
+        }
+        guard case .apply = try await apply(1...6) else { Issue.record("first batch not applied"); return }
+        guard case .apply = try await apply(7...12) else { Issue.record("second batch not applied"); return }
+        // Re-sent from seq 11 on: 11 and 12 are skipped, 13 and 14 applied.
+        guard case .apply(let events, _, _) = try await apply(11...14) else { Issue.record("third batch not applied"); return }
+        #expect(events.map(\.seq) == [13, 14])
+        for (code, expected) in log.expectedRows {
+            let row = try #require(try await hub.dossier(code))
+            #expect(row == expected, "\(code)")
+        }
+        #expect(try await hub.dossiers(NationalFilter()).items.count == 9)
+        let received = try await hub.dossiers(NationalFilter(status: 2)).items.map(\.code)
+        #expect(received == ["D1", "D2", "D3", "D4", "D7"])
+    }
+
+    /// The flags column is the canonical JSON text of the flags, names escaped where they need it.
+    @Test func flagsTextIsCanonicalJSON() throws {
+        let cases: [[String: Bool]] = [
+            [:], ["digitised": true], ["reused": false, "digitised": true, "paidOnline": false],
+            ["quote\"d": true, "back\\slash": false, "đã số hoá": true, "tab\there": false, "Zeta": true, "alpha": false],
+        ]
+        for flags in cases {
+            let text = HubDatabase.flagsText(flags)
+            #expect(text == JSONValue.object(flags.mapValues(JSONValue.bool)).canonicalText)
+            guard case .object(let parsed) = try JSONValue.parse(text) else { Issue.record("not an object: \(text)"); continue }
+            #expect(parsed.mapValues { $0 == .bool(true) } == flags)
+        }
+    }
+}
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    /// Concurrent jobs share transactions. The refused ones (every seventh throws after writing) leave
+    /// nothing behind and get their own error; every other job commits and gets its own result.
+    @Test func aRefusedJobRollsBackAloneAndTheOthersCommit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-commit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("t") { db in try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, note TEXT NOT NULL)") }
+        let pool = try openDurablePool(path: directory.appendingPathComponent("t.sqlite").path, migrator: migrator)
+        let committer = GroupCommitter(writer: pool)
+        struct Refused: Error, Equatable { let n: Int }
+        let outcomes = await withTaskGroup(of: (Int, Result<Int, Refused>).self) { group in
+            for n in 0..<300 {
+                group.addTask {
+                    do {
+                        let value = try await committer.write { db -> Int in
+                            try db.execute(sql: "INSERT INTO t(n, note) VALUES (?, 'kept')", arguments: [n])
+                            if n % 7 == 3 { throw Refused(n: n) }
+                            return n * 2
+                        }
+                        return (n, .success(value))
+                    } catch let error as Refused {
+                        return (n, .failure(error))
+                    } catch {
+                        Issue.record("unexpected \(error)")
+                        return (n, .failure(Refused(n: -1)))
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: Result<Int, Refused>]()) { $0[$1.0] = $1.1 }
+        }
+        for n in 0..<300 {
+            #expect(outcomes[n] == (n % 7 == 3 ? .failure(Refused(n: n)) : .success(n * 2)), "job \(n)")
+        }
+        let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM t ORDER BY n") }
+        #expect(stored == (0..<300).filter { $0 % 7 != 3 })
+        try committer.close()
+        try pool.close()
+    }
+}
