@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import MotCuaCore
 import MotCuaProtocol
 
@@ -55,6 +56,8 @@ public final class HubDatabase: Sendable {
     let pool: DatabasePool
     let committer: GroupCommitter
     public let path: String
+    /// Nodes whose row exists: a batch from them skips the read that would create it.
+    private let knownNodes = Mutex<Set<String>>([])
 
     public init(path: String) throws {
         self.path = path
@@ -182,7 +185,11 @@ public final class HubDatabase: Sendable {
     public func receive(
         _ batch: ReplicationBatch, from nodeID: String, limits: ReplicationLimits, nowMs: Int64
     ) async throws -> ReplicationReceiver.Decision {
-        _ = try await standing(of: nodeID)
+        // The node's row is created the first time it is seen (rows are never deleted), then known here.
+        if !knownNodes.withLock({ $0.contains(nodeID) }) {
+            _ = try await standing(of: nodeID)
+            knownNodes.withLock { _ = $0.insert(nodeID) }
+        }
         // The writer is single: what does not need it is done before. The hashes (only the link to the
         // applied position is checked inside), and the rows of the batch's dossiers as if the index did not
         // hold them yet (in a backlog, most events file new dossiers).

@@ -83,6 +83,7 @@ public final class ReplicationAgent: Service, Sendable {
         let doorbell = Doorbell()
         let listener = Task { for await _ in wakeUps { doorbell.ring() } }
         defer { listener.cancel() }
+        let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger)
         var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
         let acknowledgedSeq = Int64(try await database.meta(Self.acknowledgedSeqKey) ?? "0") ?? 0
         let acknowledgedHash = try await database.meta(Self.acknowledgedHashKey) ?? EventChain.genesisHash
@@ -121,14 +122,8 @@ public final class ReplicationAgent: Service, Sendable {
                         // restart: the next connection presents the new one.
                         link.refreshIfRotated()
                     case .persistAcknowledged(let seq, let hash):
-                        // A position that cannot be stored is only re-sent after a restart (the hub answers
-                        // `duplicate`); it must never stop the node, so it is logged, not thrown.
-                        do {
-                            try await database.setMeta([(Self.acknowledgedHashKey, hash), (Self.acknowledgedSeqKey, String(seq))])
-                        } catch {
-                            lastError = "storing the acknowledged position: \(error)"
-                            logger.error("cannot store the replication position", metadata: ["node.id": "\(nodeID)", "error": "\(error)"])
-                        }
+                        // Stored behind the loop: the next batch does not wait for this write's fsync.
+                        acknowledgments.record(seq: seq, hash: hash)
                     case .scheduleTick(let at):
                         tickAt = at
                     case .raiseAlarm(let message):
@@ -139,7 +134,7 @@ public final class ReplicationAgent: Service, Sendable {
                         if sender.haltReason != nil { tickAt = now().addingTimeInterval(Self.haltedRetrySeconds) }
                     }
                 }
-                publish(sender, lastError: lastError, alarm: alarm)
+                publish(sender, lastError: lastError ?? acknowledgments.lastError, alarm: alarm)
                 // Wait for a commit or the timer, whichever comes first.
                 let timeout = max(0.001, min(5, (tickAt ?? now().addingTimeInterval(5)).timeIntervalSince(now())))
                 let woken = await doorbell.wait(timeout: .milliseconds(Int64(timeout * 1000)))
@@ -159,10 +154,11 @@ public final class ReplicationAgent: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            // Stop at the next turn of the loop; acknowledged positions are already stored.
+            // Stop at the next turn of the loop, then store the last acknowledged position.
             stopping.set()
             doorbell.ring()
         }
+        await acknowledgments.flush()
     }
 
     static let haltedRetrySeconds: TimeInterval = 30
@@ -200,6 +196,65 @@ public final class ReplicationAgent: Service, Sendable {
             status.lastError = lastError
             status.alarm = alarm
         }
+    }
+}
+
+/// Stores the acknowledged position behind the send loop, so the next batch goes out while the last
+/// position is being made durable. Only the newest position matters: one write at a time, and positions
+/// acknowledged meanwhile are folded into the next write. A node that restarts from an older stored
+/// position re-sends events the hub already holds, and the hub answers `duplicate`. A failed write never
+/// stops the node: it is logged and shown as the agent's last error until a later write succeeds.
+final class AcknowledgmentRecorder: Sendable {
+    private struct State {
+        var latest: (seq: Int64, hash: String)?
+        var writing = false
+        var lastError: String?
+    }
+
+    private let database: NodeDatabase
+    private let nodeID: String
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(database: NodeDatabase, nodeID: String, logger: Logger) {
+        self.database = database
+        self.nodeID = nodeID
+        self.logger = logger
+    }
+
+    var lastError: String? { state.withLock { $0.lastError } }
+
+    func record(seq: Int64, hash: String) {
+        let start = state.withLock { state -> Bool in
+            state.latest = (seq, hash)
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        if start { Task { await self.writeNewest() } }
+    }
+
+    private func writeNewest() async {
+        while let position = state.withLock({ state -> (seq: Int64, hash: String)? in
+            defer { state.latest = nil }
+            if state.latest == nil { state.writing = false }
+            return state.latest
+        }) {
+            do {
+                try await database.setMeta([
+                    (ReplicationAgent.acknowledgedHashKey, position.hash), (ReplicationAgent.acknowledgedSeqKey, String(position.seq)),
+                ])
+                state.withLock { $0.lastError = nil }
+            } catch {
+                state.withLock { $0.lastError = "storing the acknowledged position: \(error)" }
+                logger.error("cannot store the replication position", metadata: ["node.id": "\(nodeID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Returns once the newest recorded position is stored (or its write failed).
+    func flush() async {
+        while state.withLock({ $0.writing }) { try? await Task.sleep(for: .milliseconds(2)) }
     }
 }
 
