@@ -65,67 +65,58 @@ public enum NationalProjection {
         apply(event, payload: payload(of: event), node: node, to: existing)
     }
 
-    /// The payload members the projection reads; the rest (forms, component lists) is skipped unbuilt.
-    public static let fields: Set<String> = [
-        "status", "state", "holderUnit", "holderLevel", "holderNode", "receivingUnit", "competentUnit", "procedureCode", "channel",
-        "applicantRef", "flags", "dueAt", "hop", "transferId", "transferKind", "toNode", "departureNode", "receivingNode",
-        "competentNode", "method", "resultDocument", "path",
-    ]
-
     /// An event's payload as the projection needs it.
-    public static func payload(of event: Event) -> JSONValue {
-        (try? JSONValue.parseMembers(event.payload, keys: fields)) ?? .null
-    }
+    public static func payload(of event: Event) -> ProjectionPayload { ProjectionPayload(event.payload) }
 
     /// The same, with the payload already parsed (the hub parses before entering its single writer).
-    public static func apply(_ event: Event, payload: JSONValue, node: String, to existing: NationalDossier?) -> NationalDossier? {
+    public static func apply(_ event: Event, payload: ProjectionPayload, node: String, to existing: NationalDossier?) -> NationalDossier? {
         guard let code = event.dossierCode else { return nil }
         // A dossier belongs to the node that filed it; another node speaks of it only while it holds it, or
         // as it hands it on (its departure may reach the hub after the next holder's events).
-        let speaks = payload["holderNode"]?.stringValue == node || payload["departureNode"]?.stringValue == node
+        let speaks = payload[.holderNode]?.stringValue == node || payload[.departureNode]?.stringValue == node
         if let existing, existing.node != node, existing.holderNode != node, !speaks { return nil }
         if existing == nil {
             // The first event the hub sees of a dossier is its filing, or an event of the node that holds it.
             let filing = event.kind == EventKind.submitted.rawValue || event.kind == EventKind.received.rawValue
-            guard payload["holderNode"] == nil ? filing : speaks else { return nil }
+            guard payload[.holderNode] == nil ? filing : speaks else { return nil }
         }
-        let owner = existing?.node ?? payload["receivingNode"]?.stringValue ?? node
+        let owner = existing?.node ?? payload[.receivingNode]?.stringValue ?? node
         var row = existing ?? NationalDossier(code: code, node: owner, lastSeq: event.seq)
         if node == row.node { row.lastSeq = event.seq }
         // Where the dossier is: only the newest stay speaks. A departure (the sender's side of a transfer)
         // speaks only until the destination has reported the same stay.
         var hop = row.hop
-        if case .int(let value)? = payload["hop"] { hop = Int(value) }
-        let departure = payload["transferId"] != nil && event.kind != EventKind.transferReceived.rawValue
+        if case .int(let value)? = payload[.hop] { hop = Int(value) }
+        let departure = payload[.transferId] != nil && event.kind != EventKind.transferReceived.rawValue
             && event.kind != EventKind.transferRefused.rawValue
         let current = existing == nil || (departure ? hop > row.hop : hop >= row.hop)
         if current {
             row.hop = max(row.hop, hop)
-            if case .int(let status)? = payload["status"], (1...10).contains(status) { row.status = Int(status) }
-            if let state = payload["state"]?.stringValue { row.state = state }
-            if let unit = payload["holderUnit"]?.stringValue { row.holderUnit = unit }
-            if let level = payload["holderLevel"]?.stringValue { row.level = level }
-            if let holder = payload["holderNode"]?.stringValue { row.holderNode = holder }
-            if departure { row.holderNode = payload["toNode"]?.stringValue ?? (payload["transferKind"]?.stringValue == "result" ? row.receivingNode : nil) }
-            if let due = NationalHop.ms(payload["dueAt"]) { row.dueAtMs = due }
+            if case .int(let status)? = payload[.status], (1...10).contains(status) { row.status = Int(status) }
+            if let state = payload[.state]?.stringValue { row.state = state }
+            if let unit = payload[.holderUnit]?.stringValue { row.holderUnit = unit }
+            if let level = payload[.holderLevel]?.stringValue { row.level = level }
+            if let holder = payload[.holderNode]?.stringValue { row.holderNode = holder }
+            if departure { row.holderNode = payload[.toNode]?.stringValue ?? (payload[.transferKind]?.stringValue == "result" ? row.receivingNode : nil) }
+            if let due = NationalHop.ms(payload[.dueAt]) { row.dueAtMs = due }
         }
-        if let receiving = payload["receivingNode"]?.stringValue { row.receivingNode = receiving }
-        if let competent = payload["competentNode"]?.stringValue { row.competentNode = competent }
+        if let receiving = payload[.receivingNode]?.stringValue { row.receivingNode = receiving }
+        if let competent = payload[.competentNode]?.stringValue { row.competentNode = competent }
         if row.receivingNode == nil { row.receivingNode = row.node }
-        if let unit = payload["receivingUnit"]?.stringValue { row.receivingUnit = unit }
-        if let unit = payload["competentUnit"]?.stringValue {
+        if let unit = payload[.receivingUnit]?.stringValue { row.receivingUnit = unit }
+        if let unit = payload[.competentUnit]?.stringValue {
             row.competentUnit = unit
             if row.holderUnit == nil { row.holderUnit = unit }
         }
         if row.holderNode == nil { row.holderNode = node }
         if (row.competentNode.map { $0 != row.receivingNode } ?? false) || (row.holderNode.map { $0 != row.receivingNode } ?? false)
-            || payload["transferId"] != nil {
+            || payload[.transferId] != nil {
             row.crossNode = true
         }
-        if let procedure = payload["procedureCode"]?.stringValue { row.procedureCode = procedure }
-        if let channel = payload["channel"]?.stringValue { row.channel = channel }
-        if let reference = payload["applicantRef"]?.stringValue { row.applicantRef = reference }
-        if case .object(let flags)? = payload["flags"] {
+        if let procedure = payload[.procedureCode]?.stringValue { row.procedureCode = procedure }
+        if let channel = payload[.channel]?.stringValue { row.channel = channel }
+        if let reference = payload[.applicantRef]?.stringValue { row.applicantRef = reference }
+        if case .object(let flags)? = payload[.flags] {
             for (name, value) in flags { if case .bool(let flag) = value { row.flags[name] = flag } }
         }
         switch event.kind {
@@ -136,13 +127,13 @@ public enum NationalProjection {
             row.receivedAtMs = event.timeMs
         case EventKind.decided.rawValue:
             row.finishedAtMs = event.timeMs
-            if payload["resultDocument"] != nil { row.flags["electronicResult"] = true }
+            if payload[.resultDocument] != nil { row.flags["electronicResult"] = true }
         case EventKind.stopped.rawValue, EventKind.refused.rawValue:
             row.finishedAtMs = event.timeMs
         case EventKind.returned.rawValue:
             row.returnedAtMs = event.timeMs
         case EventKind.paymentRecorded.rawValue:
-            if let method = payload["method"]?.stringValue, ["national-portal", "local-gateway"].contains(method) {
+            if let method = payload[.method]?.stringValue, ["national-portal", "local-gateway"].contains(method) {
                 row.flags["paidOnline"] = true
             }
         default:
@@ -157,9 +148,10 @@ extension NationalProjection {
     /// (the index's rows of their dossiers). Only rows the events change are returned. Each dossier is
     /// folded on its own: the events of one never change another's row.
     public static func fold(
-        _ events: [Event], payloads: [Int64: JSONValue], node: String, from existing: [String: NationalDossier]
+        _ events: [Event], payloads: [Int64: ProjectionPayload], node: String, from existing: [String: NationalDossier]
     ) -> (rows: [String: NationalDossier], hops: [String: [Int: NationalHop]]) {
         var rows: [String: NationalDossier] = [:]
+        rows.reserveCapacity(events.count)
         var hops: [String: [Int: NationalHop]] = [:]
         for event in events {
             guard let code = event.dossierCode else { continue }
@@ -167,10 +159,60 @@ extension NationalProjection {
             // The projection refuses events of a node that neither filed nor holds the dossier.
             guard let updated = apply(event, payload: payload, node: node, to: rows[code] ?? existing[code]) else { continue }
             rows[code] = updated
-            for hop in NationalHop.path(in: payload) { hops[code, default: [:]][hop.index] = hop }
+            for hop in NationalHop.stays(payload[.path]) { hops[code, default: [:]][hop.index] = hop }
         }
         return (rows, hops)
     }
+}
+
+/// The payload members the projection reads, parsed into fixed places: building and hashing a
+/// dictionary of them, and looking each up by name, was most of the cost of projecting an event.
+public struct ProjectionPayload: Sendable, Hashable {
+    public enum Field: Int, CaseIterable, Sendable {
+        case status, state, holderUnit, holderLevel, holderNode, receivingUnit, competentUnit, procedureCode, channel
+        case applicantRef, flags, dueAt, hop, transferId, transferKind, toNode, departureNode, receivingNode
+        case competentNode, method, resultDocument, path
+
+        /// The field a payload member name stands for.
+        init?(name: String) {
+            switch name {
+            case "status": self = .status
+            case "state": self = .state
+            case "holderUnit": self = .holderUnit
+            case "holderLevel": self = .holderLevel
+            case "holderNode": self = .holderNode
+            case "receivingUnit": self = .receivingUnit
+            case "competentUnit": self = .competentUnit
+            case "procedureCode": self = .procedureCode
+            case "channel": self = .channel
+            case "applicantRef": self = .applicantRef
+            case "flags": self = .flags
+            case "dueAt": self = .dueAt
+            case "hop": self = .hop
+            case "transferId": self = .transferId
+            case "transferKind": self = .transferKind
+            case "toNode": self = .toNode
+            case "departureNode": self = .departureNode
+            case "receivingNode": self = .receivingNode
+            case "competentNode": self = .competentNode
+            case "method": self = .method
+            case "resultDocument": self = .resultDocument
+            case "path": self = .path
+            default: return nil
+            }
+        }
+    }
+
+    private var values: [JSONValue?]
+
+    /// From a payload's text; a text that is not a JSON object reads as an empty payload.
+    public init(_ text: String) {
+        values = (try? JSONValue.parseMembers(text, count: Field.allCases.count) { Field(name: $0)?.rawValue })
+            ?? Array(repeating: nil, count: Field.allCases.count)
+    }
+
+    /// The member for `field`, when the payload has it (a JSON `null` included).
+    public subscript(field: Field) -> JSONValue? { values[field.rawValue] }
 }
 
 /// A batch's projection prepared before the hub's single writer: the payloads parsed, and the rows and
@@ -179,14 +221,14 @@ extension NationalProjection {
 public struct ProjectionPlan: Sendable {
     public let firstSeq: Int64
     public let count: Int
-    public let payloads: [Int64: JSONValue]
+    public let payloads: [Int64: ProjectionPayload]
     public let rows: [String: NationalDossier]
     public let hops: [String: [Int: NationalHop]]
 
     public init(_ events: [Event], node: String) {
         firstSeq = events.first?.seq ?? 0
         count = events.count
-        var payloads: [Int64: JSONValue] = [:]
+        var payloads: [Int64: ProjectionPayload] = [:]
         payloads.reserveCapacity(events.count)
         for event in events { payloads[event.seq] = NationalProjection.payload(of: event) }
         self.payloads = payloads
@@ -238,8 +280,11 @@ public struct NationalHop: Codable, Sendable, Hashable {
 
     /// The stays listed in an event's `path` (hand-overs carry the whole journey), or in a `path` answered
     /// by the hub's API (which names the index `index` rather than `i`).
-    public static func path(in payload: JSONValue) -> [NationalHop] {
-        guard case .array(let entries)? = payload["path"] else { return [] }
+    public static func path(in payload: JSONValue) -> [NationalHop] { stays(payload["path"]) }
+
+    /// The stays of a `path` value.
+    static func stays(_ path: JSONValue?) -> [NationalHop] {
+        guard case .array(let entries)? = path else { return [] }
         return entries.compactMap { entry in
             guard case .int(let index)? = entry["i"] ?? entry["index"], (0...10_000).contains(index), let unit = entry["unit"]?.stringValue,
                   let arrived = ms(entry["arrivedAt"]) else { return nil }

@@ -223,12 +223,18 @@ public final class HubDatabase: Sendable {
     /// the writer from nothing, which is what folding them here would give.
     static func project(_ events: [Event], plan: ProjectionPlan, node: String, db: Database) throws {
         let existing = try existingRows(of: events, db: db)
-        let covered = plan.covers(events)
-        let refold = covered ? events.filter { event in event.dossierCode.map { existing[$0] != nil } ?? false } : events
-        var (rows, hops) = NationalProjection.fold(refold, payloads: plan.payloads, node: node, from: existing)
-        if covered {
-            for (code, row) in plan.rows where existing[code] == nil { rows[code] = row }
-            for (code, stays) in plan.hops where existing[code] == nil { hops[code] = stays }
+        // Taken as they are (not copied entry by entry: a batch's rows are a few MB of fresh pages).
+        var rows = plan.covers(events) ? plan.rows : [:]
+        var hops = plan.covers(events) ? plan.hops : [:]
+        if !existing.isEmpty || !plan.covers(events) {
+            let refold = plan.covers(events) ? events.filter { event in event.dossierCode.map { existing[$0] != nil } ?? false } : events
+            for code in existing.keys {
+                rows[code] = nil
+                hops[code] = nil
+            }
+            let (refolded, stays) = NationalProjection.fold(refold, payloads: plan.payloads, node: node, from: existing)
+            rows.merge(refolded) { $1 }
+            hops.merge(stays) { $1 }
         }
         // A dossier first seen through the node that holds it belongs to the node that filed it.
         for owner in Set(rows.values.map(\.node)) where owner != node {

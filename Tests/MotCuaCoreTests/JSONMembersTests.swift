@@ -15,6 +15,18 @@ struct JSONMembersTests {
         for (key, value) in picked { #expect(all[key] == value) }
     }
 
+    /// Members read into numbered places: the same values, the last of a repeated member, a JSON null
+    /// kept as present, places out of range ignored.
+    @Test func membersByNumberAreTheSameAsAFullParse() throws {
+        let names = ["status", "holderUnit", "hop", "flags", "absent"]
+        let values = try JSONValue.parseMembers(Self.text, count: names.count) { names.firstIndex(of: $0) }
+        guard case .object(let all) = try JSONValue.parse(Self.text) else { Issue.record("not an object"); return }
+        #expect(values == names.map { all[$0] })
+        let repeated = try JSONValue.parseMembers(#"{"a":1,"b":null,"a":{"c":2},"z":3}"#, count: 2) { ["a": 0, "b": 1, "z": 7][$0] }
+        #expect(repeated == [.object(["c": .int(2)]), .some(.null)])
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parseMembers(#"{"a":1,"b":[}"#, count: 1) { $0 == "a" ? 0 : nil } }
+    }
+
     @Test func skippedMembersAreStillChecked() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parseMembers(#"{"a":1,"b":{"c":[1,2}}"#, keys: ["a"]) }
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parseMembers(#"{"a":1,"b":"open"#, keys: ["a"]) }

@@ -16,11 +16,11 @@ extension JSONValue {
     }
 
     /// Runs `body` over the text's UTF-8 bytes and requires that nothing but whitespace follows.
-    static func parseWhole(
-        _ text: String, _ body: (inout JSONByteParser) throws(ParseError) -> JSONValue
-    ) throws(ParseError) -> JSONValue {
+    static func parseWhole<Value>(
+        _ text: String, _ body: (inout JSONByteParser) throws(ParseError) -> Value
+    ) throws(ParseError) -> Value {
         var text = text
-        let result = text.withUTF8 { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> in
+        let result = text.withUTF8 { (buffer: UnsafeBufferPointer<UInt8>) -> Result<Value, ParseError> in
             var parser = JSONByteParser(bytes: buffer)
             do throws(ParseError) {
                 let value = try body(&parser)
@@ -35,13 +35,24 @@ extension JSONValue {
     }
 
     /// Parses a JSON object but builds only the top-level members named in `keys`; the others are checked
-    /// for shape and skipped without building anything. The hub's projection reads a dozen fields of
-    /// payloads that also carry forms and component lists.
+    /// for shape and skipped without building anything.
     public static func parseMembers(_ text: String, keys: Set<String>) throws(ParseError) -> JSONValue {
+        let names = Array(keys)
+        let places = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let values = try parseMembers(text, count: names.count) { places[$0] }
+        return .object(Dictionary(uniqueKeysWithValues: zip(names, values).compactMap { name, value in value.map { (name, $0) } }))
+    }
+
+    /// Parses a JSON object and builds only the top-level members that `place` numbers (below `count`);
+    /// the others are checked for shape and skipped without building anything. Values come back by
+    /// number, with no dictionary to build or hash: the hub's projection reads two dozen members of
+    /// payloads that also carry forms and component lists, for every event it applies. When a member
+    /// appears twice, the last one counts (as in an object).
+    public static func parseMembers(_ text: String, count: Int, place: (String) -> Int?) throws(ParseError) -> [JSONValue?] {
         try parseWhole(text) { (parser: inout JSONByteParser) throws(ParseError) in
             parser.skipWhitespace()
             guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "{") else { throw parser.error("expected an object") }
-            return try parser.parseObject(depth: 0, only: keys)
+            return try parser.parseMembers(count: count, place: place)
         }
     }
 }
@@ -139,11 +150,34 @@ struct JSONByteParser {
         index += count
     }
 
-    mutating func parseObject(depth: Int, only keys: Set<String>? = nil) throws(JSONValue.ParseError) -> JSONValue {
-        index += 1
+    mutating func parseObject(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
         var members: [String: JSONValue] = [:]
+        try forEachMember(depth: depth) { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
+            members[key] = try parser.parseValue(depth: depth + 1)
+        }
+        return .object(members)
+    }
+
+    /// The top-level members `place` numbers, by number; the others skipped unbuilt.
+    mutating func parseMembers(count: Int, place: (String) -> Int?) throws(JSONValue.ParseError) -> [JSONValue?] {
+        var values = [JSONValue?](repeating: nil, count: count)
+        try forEachMember(depth: 0) { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
+            if let slot = place(key), values.indices.contains(slot) {
+                values[slot] = try parser.parseValue(depth: 1)
+            } else {
+                try parser.skipValue(depth: 1)
+            }
+        }
+        return values
+    }
+
+    /// Walks an object from its `{`: `body` reads (or skips) each member's value, the parser at it.
+    mutating func forEachMember(
+        depth: Int, _ body: (inout JSONByteParser, String) throws(JSONValue.ParseError) -> Void
+    ) throws(JSONValue.ParseError) {
+        index += 1
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
@@ -151,15 +185,11 @@ struct JSONByteParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
-            if let keys, !keys.contains(key) {
-                try skipValue(depth: depth + 1)
-            } else {
-                members[key] = try parseValue(depth: depth + 1)
-            }
+            try body(&self, key)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return }
             throw error("expected ',' or '}'")
         }
     }
