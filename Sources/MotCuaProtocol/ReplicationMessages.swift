@@ -133,11 +133,16 @@ public struct ReplicationLimits: Codable, Sendable, Hashable {
     /// single event: an event larger than the limit must still be able to travel alone.
     public var maxBytes: Int
 
-    /// The defaults suit a 2-core machine: 2,000 events or 1 MiB, whichever comes first.
+    /// The defaults, what the hub accepts: 2,000 events or 1 MiB, whichever comes first.
     public init(maxEvents: Int = 2000, maxBytes: Int = 1 << 20) {
         self.maxEvents = maxEvents
         self.maxBytes = maxBytes
     }
+
+    /// What a node cuts: 500 events (or 1 MiB), within what the hub accepts. A hub draining 34 nodes holds
+    /// one batch of each in memory at once; with batches of 2,000 it peaked at 240 MB and spent a tenth of
+    /// its time having fresh pages zeroed, and the drain was 10 % slower than with 500.
+    public static let sending = ReplicationLimits(maxEvents: 500)
 
     /// The size an event is counted at: its payload plus a flat 200 bytes for the other fields and the
     /// JSON around them. An estimate both sides compute identically, cheaper than encoding.

@@ -20,7 +20,7 @@ struct HubCommand: AsyncParsableCommand {
     @Option(help: "Log level.") var logLevel: String = "info"
 
     func run() async throws {
-        ServerMemory.configure()
+        ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.hub")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let pki = PKIDirectory(path: pkiDir)

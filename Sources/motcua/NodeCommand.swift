@@ -37,7 +37,7 @@ struct NodeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        ServerMemory.configure()
+        ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "node.id"] = "\(nodeId)"

@@ -19,7 +19,7 @@ public struct ReplicationConfiguration: Sendable {
 
     public init(
         hubURL: String, certificatePath: String, keyPath: String, caPath: String,
-        limits: ReplicationLimits = ReplicationLimits(), requestTimeoutSeconds: Int64 = 15
+        limits: ReplicationLimits = .sending, requestTimeoutSeconds: Int64 = 15
     ) {
         self.hubURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
         self.certificatePath = certificatePath
