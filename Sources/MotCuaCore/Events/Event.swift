@@ -93,14 +93,22 @@ public enum EventChain {
         seq: Int64, dossierCode: String?, kind: String, actor: String, timeMs: Int64, hlc: Int64, payload: String
     ) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(128 + payload.utf8.count)
-        for field in ["motcua.event.v1", String(seq), dossierCode ?? "", kind, actor, String(timeMs), String(hlc), payload] {
-            let utf8 = Array(field.utf8)
-            bytes.append(contentsOf: String(utf8.count).utf8)
+        bytes.reserveCapacity(160 + payload.utf8.count + kind.utf8.count + actor.utf8.count)
+        // Field by field, without an array of them: every event the hub receives is hashed again.
+        func append(_ field: String) {
+            bytes.append(contentsOf: String(field.utf8.count).utf8)
             bytes.append(UInt8(ascii: ":"))
-            bytes.append(contentsOf: utf8)
+            bytes.append(contentsOf: field.utf8)
             bytes.append(UInt8(ascii: "\n"))
         }
+        append("motcua.event.v1")
+        append(String(seq))
+        append(dossierCode ?? "")
+        append(kind)
+        append(actor)
+        append(String(timeMs))
+        append(String(hlc))
+        append(payload)
         return bytes
     }
 
@@ -207,18 +215,23 @@ public enum HybridLogicalClock {
 
 /// Lowercase hex of bytes.
 public func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
+    out.reserveCapacity(64)
     for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 0x0F))
     }
     return String(decoding: out, as: UTF8.self)
 }
 
+@inline(__always)
+private func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+}
+
 /// Bytes of a hex string; nil when it is not hex of even length.
 public func hexBytes(_ text: String) -> [UInt8]? {
-    let utf8 = Array(text.utf8)
+    let utf8 = text.utf8
     guard utf8.count % 2 == 0 else { return nil }
     func nibble(_ c: UInt8) -> UInt8? {
         switch c {
@@ -230,11 +243,15 @@ public func hexBytes(_ text: String) -> [UInt8]? {
     }
     var out = [UInt8]()
     out.reserveCapacity(utf8.count / 2)
-    var index = 0
-    while index < utf8.count {
-        guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-        out.append(high << 4 | low)
-        index += 2
+    var high: UInt8?
+    for byte in utf8 {
+        guard let value = nibble(byte) else { return nil }
+        if let first = high {
+            out.append(first << 4 | value)
+            high = nil
+        } else {
+            high = value
+        }
     }
     return out
 }
