@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Synchronization
 import MotCuaCore
 import MotCuaProtocol
+import Synchronization
 
 /// Where a node stands at the hub.
 public struct NodeStanding: Sendable, Codable, Hashable {
@@ -282,7 +282,7 @@ public final class HubDatabase: Sendable {
                 returned_at_ms = excluded.returned_at_ms, flags = excluded.flags, applicant_ref = excluded.applicant_ref,
                 last_seq = excluded.last_seq
             """)
-        let bound = BoundStatement(upsert, in: db)
+        var bound = BoundStatement(upsert, in: db)
         for row in rows.values {
             bound.bind(1, row.code)
             bound.bind(2, row.node)
@@ -494,4 +494,3 @@ public final class HubDatabase: Sendable {
         }
     }
 }
-

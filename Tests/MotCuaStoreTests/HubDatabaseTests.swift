@@ -54,11 +54,6 @@ private struct NodeLog {
     }
 }
 
-private func temporaryHub() throws -> (HubDatabase, URL) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-hub-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return (try HubDatabase(path: directory.appendingPathComponent("hub.sqlite").path), directory)
-}
 
 @Suite("Hub index")
 struct HubDatabaseTests {
@@ -66,8 +61,9 @@ struct HubDatabaseTests {
     /// applied prefix: the rows folded before the writer and those folded inside it give the same index
     /// as folding the whole log one event at a time.
     @Test func rowsFoldedBeforeAndInsideTheWriterAgree() async throws {
-        let (hub, directory) = try temporaryHub()
-        defer { try? hub.close(); try? FileManager.default.removeItem(at: directory) }
+        let folder = try ScratchFolder("motcua-hub")
+        let hub = try HubDatabase(path: folder.path("hub.sqlite"))
+        defer { try? hub.close(); folder.remove() }
         var log = NodeLog(node: "p01")
         for index in 1...6 { log.file("D\(index)") }                         // seqs 1-6: new dossiers
         for index in 1...3 { log.receive("D\(index)") }                      // 7-9: known dossiers
@@ -107,17 +103,51 @@ struct HubDatabaseTests {
     }
 }
 
+@Suite("Statements bound through SQLite's C interface")
+struct BoundStatementTests {
+    /// Texts (empty, non-ASCII), integers, booleans and NULLs are stored as given; a refused binding and a
+    /// constraint violation throw, and the statement stays usable.
+    @Test func valuesAreStoredAndFailuresThrow() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (a TEXT NOT NULL, b TEXT, n INTEGER, flag INTEGER NOT NULL)")
+            var bound = BoundStatement(try db.makeStatement(sql: "INSERT INTO t(a, b, n, flag) VALUES (?, ?, ?, ?)"), in: db)
+            for (a, b, n, flag) in [("", nil, Int64(7), true), ("Hồ sơ số 1", "x", nil, false)] as [(String, String?, Int64?, Bool)] {
+                bound.bind(1, a)
+                bound.bind(2, b)
+                bound.bind(3, n)
+                bound.bind(4, flag)
+                try bound.run()
+            }
+            bound.bind(1, nil as String?)
+            bound.bind(4, true)
+            #expect(throws: DatabaseError.self) { try bound.run() }
+            bound.bind(1, "a")
+            bound.bind(99, "no such parameter")
+            let refused = #expect(throws: DatabaseError.self) { try bound.run() }
+            #expect(refused?.message?.contains("cannot bind parameter 99") == true)
+            bound.bind(1, "after")
+            bound.bind(4, false)
+            try bound.run()
+            let rows = try Row.fetchAll(db, sql: "SELECT a, b, n, flag FROM t ORDER BY rowid")
+            #expect(rows.map { $0["a"] as String } == ["", "Hồ sơ số 1", "after"])
+            #expect(rows.map { $0["b"] as String? } == [nil, "x", nil])
+            #expect(rows.map { $0["n"] as Int64? } == [7, nil, nil])
+            #expect(rows.map { $0["flag"] as Bool } == [true, false, false])
+        }
+    }
+}
+
 @Suite("Group commit")
 struct GroupCommitTests {
     /// Concurrent jobs share transactions. The refused ones (every seventh throws after writing) leave
     /// nothing behind and get their own error; every other job commits and gets its own result.
     @Test func aRefusedJobRollsBackAloneAndTheOthersCommit() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-commit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = try ScratchFolder("motcua-commit")
+        defer { folder.remove() }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("t") { db in try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, note TEXT NOT NULL)") }
-        let pool = try openDurablePool(path: directory.appendingPathComponent("t.sqlite").path, migrator: migrator)
+        let pool = try openDurablePool(path: folder.path("t.sqlite"), migrator: migrator)
         let committer = GroupCommitter(writer: pool)
         struct Refused: Error, Equatable { let n: Int }
         let outcomes = await withTaskGroup(of: (Int, Result<Int, Refused>).self) { group in

@@ -5,6 +5,19 @@ import Testing
 
 @testable import MotCuaStore
 
+/// A fresh folder under the system's temporary directory, for one test's files.
+struct ScratchFolder {
+    let url: URL
+
+    init(_ prefix: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
 /// A node database in a fresh temporary folder, seeded with Hà Nội's units and the sample catalogue.
 struct TemporaryNode {
     let directory: URL
@@ -14,9 +27,9 @@ struct TemporaryNode {
     let now = VietnamTime.parseISO8601("2026-03-02T09:00:00+07:00")!
 
     init() async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = try NodeDatabase(path: directory.appendingPathComponent("node.sqlite").path)
+        let folder = try ScratchFolder("motcua-store")
+        directory = folder.url
+        database = try NodeDatabase(path: folder.path("node.sqlite"))
         try await database.upsertUnits(SampleUnits.hanoi)
         try await database.upsertProcedures(SampleCatalogue.procedures)
     }
@@ -203,10 +216,9 @@ struct NodeDatabaseUpgradeTests {
     /// A node file written by the first schema keeps its dossiers, files and log through the routing
     /// migration (which rebuilds the dossiers table), and every foreign key still holds.
     @Test func theRoutingMigrationKeepsExistingDossiers() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-upgrade-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("node.sqlite").path
+        let folder = try ScratchFolder("motcua-upgrade")
+        defer { folder.remove() }
+        let path = folder.path("node.sqlite")
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         let old = try DatabasePool(path: path, configuration: configuration)
@@ -253,10 +265,9 @@ struct CheckpointTests {
     /// Commits only append to the WAL (the writer's own checkpoint is a far-off backstop); the pages reach
     /// the database file through the background checkpoint shortly after, with no further write.
     @Test func committedPagesReachTheDatabaseFileWithoutTheWriter() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-checkpoint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("hub.sqlite").path
+        let folder = try ScratchFolder("motcua-checkpoint")
+        defer { folder.remove() }
+        let path = folder.path("hub.sqlite")
         let hub = try HubDatabase(path: path)
         func fileSize(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
         // Let the checkpoint the migrations scheduled pass, then measure.
