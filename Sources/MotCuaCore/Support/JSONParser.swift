@@ -34,15 +34,6 @@ extension JSONValue {
         return try result.get()
     }
 
-    /// Parses a JSON object but builds only the top-level members named in `keys`; the others are checked
-    /// for shape and skipped without building anything.
-    public static func parseMembers(_ text: String, keys: Set<String>) throws(ParseError) -> JSONValue {
-        let names = Array(keys)
-        let places = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        let values = try parseMembers(text, count: names.count) { places[$0] }
-        return .object(Dictionary(uniqueKeysWithValues: zip(names, values).compactMap { name, value in value.map { (name, $0) } }))
-    }
-
     /// Parses a JSON object and builds only the top-level members that `place` numbers (below `count`);
     /// the others are checked for shape and skipped without building anything. Values come back by
     /// number, with no dictionary to build or hash: the hub's projection reads two dozen members of
