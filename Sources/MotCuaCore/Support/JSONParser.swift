@@ -143,7 +143,7 @@ struct JSONByteParser {
 
     mutating func parseObject(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
         var members: [String: JSONValue] = [:]
-        try forEachMember(depth: depth) { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
+        try forEachMember { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
             members[key] = try parser.parseValue(depth: depth + 1)
         }
         return .object(members)
@@ -152,7 +152,7 @@ struct JSONByteParser {
     /// The top-level members `place` numbers, by number; the others skipped unbuilt.
     mutating func parseMembers(count: Int, place: (String) -> Int?) throws(JSONValue.ParseError) -> [JSONValue?] {
         var values = [JSONValue?](repeating: nil, count: count)
-        try forEachMember(depth: 0) { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
+        try forEachMember { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
             if let slot = place(key), values.indices.contains(slot) {
                 values[slot] = try parser.parseValue(depth: 1)
             } else {
@@ -163,9 +163,7 @@ struct JSONByteParser {
     }
 
     /// Walks an object from its `{`: `body` reads (or skips) each member's value, the parser at it.
-    mutating func forEachMember(
-        depth: Int, _ body: (inout JSONByteParser, String) throws(JSONValue.ParseError) -> Void
-    ) throws(JSONValue.ParseError) {
+    mutating func forEachMember(_ body: (inout JSONByteParser, String) throws(JSONValue.ParseError) -> Void) throws(JSONValue.ParseError) {
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
