@@ -223,11 +223,12 @@ public final class HubDatabase: Sendable {
     /// the writer from nothing, which is what folding them here would give.
     static func project(_ events: [Event], plan: ProjectionPlan, node: String, db: Database) throws {
         let existing = try existingRows(of: events, db: db)
+        let covered = plan.covers(events)
         // Taken as they are (not copied entry by entry: a batch's rows are a few MB of fresh pages).
-        var rows = plan.covers(events) ? plan.rows : [:]
-        var hops = plan.covers(events) ? plan.hops : [:]
-        if !existing.isEmpty || !plan.covers(events) {
-            let refold = plan.covers(events) ? events.filter { event in event.dossierCode.map { existing[$0] != nil } ?? false } : events
+        var rows = covered ? plan.rows : [:]
+        var hops = covered ? plan.hops : [:]
+        if !existing.isEmpty || !covered {
+            let refold = covered ? events.filter { event in event.dossierCode.map { existing[$0] != nil } ?? false } : events
             for code in existing.keys {
                 rows[code] = nil
                 hops[code] = nil
