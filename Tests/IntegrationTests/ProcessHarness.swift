@@ -3,6 +3,7 @@ import Foundation
 import MotCuaCore
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Finds the `motcua` executable next to the test bundle (or MOTCUA_BINARY).
 enum MotCuaBinary {
@@ -18,8 +19,21 @@ enum MotCuaBinary {
     }
 }
 
-/// A free TCP port on loopback: bind to port 0, read what the kernel chose, release it.
+/// Ports `freePort` has handed out in this test process.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// A free TCP port on loopback: bind to port 0, read what the kernel chose, release it. The kernel may
+/// choose a just-released port again (a topology once got its hub's port for a node), so a port is
+/// handed out at most once per test process.
 func freePort() throws -> Int {
+    for _ in 0..<100 {
+        let port = try kernelChosenPort()
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    throw POSIXError(.EADDRINUSE)
+}
+
+private func kernelChosenPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EMFILE) }
     defer { close(fd) }
