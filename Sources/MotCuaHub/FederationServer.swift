@@ -29,23 +29,24 @@ public struct FederationRequestContext: RequestContext {
     public var maxUploadSize: Int { 8 << 20 }
 }
 
-/// Reads the peer identity from the TLS layer on every request (never from a header or a body), and
-/// re-checks revocation and expiry, so a long-lived HTTP/2 connection loses its rights as soon as its
-/// certificate is revoked or expires; the connection is then closed.
+/// Reads the peer identity from the TLS layer (never from a header or a body; once per connection, kept
+/// while it stays open), and on every request re-checks revocation and expiry, so a long-lived HTTP/2
+/// connection loses its rights as soon as its certificate is revoked or expires; the connection is then
+/// closed.
 struct PeerIdentityMiddleware: RouterMiddleware {
     let revocations: RevocationWatcher
+    let peers = PeerCertificateCache()
 
     func handle(
         _ request: Request, context: FederationRequestContext,
         next: (Request, FederationRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        guard let certificate = try? await FederationTLS.peerCertificate(of: context.channel),
-              let identity = certificate.federationIdentity else {
+        guard let peer = try? await peers.peer(of: context.channel), let identity = peer.identity else {
             throw HTTPError(.unauthorized, message: "no verified MotCua client certificate on this connection")
         }
-        if revocations.isRevoked(serialHex: Certificate.serialHex(certificate.serialNumber)) || certificate.notValidAfter < Date() {
-            (context.channel.parent ?? context.channel).close(promise: nil)
+        if revocations.isRevoked(serialHex: peer.serialHex) || peer.certificate.notValidAfter < Date() {
+            FederationTLS.connection(of: context.channel).close(promise: nil)
             throw HTTPError(.unauthorized, message: "the client certificate has been revoked or has expired")
         }
         context.peer = identity

@@ -223,6 +223,16 @@ struct FederationTLSTests {
             "-cert", hub.pki.certificatePath(for: alice), "-key", hub.pki.keyPath(for: alice), "-brief",
         ], input: "")
         #expect(withCert.output.contains("TLSv1.3"))
+        // HTTP/1.1 over the same TLS: each connection is served as its own certificate's holder (the
+        // identity is kept per connection, and an HTTP/1.1 connection is not an HTTP/2 stream).
+        for identity in [alice, FederationIdentity.node("p01"), alice] {
+            let http1 = try run("/usr/bin/openssl", [
+                "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath, "-alpn", "http/1.1",
+                "-cert", hub.pki.certificatePath(for: identity), "-key", hub.pki.keyPath(for: identity), "-quiet", "-ign_eof",
+            ], input: "GET /v1/whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            #expect(http1.output.contains("HTTP/1.1 200"), "\(http1.output)")
+            #expect(http1.output.contains("\"identity\":\"\(identity.uri)\""), "\(http1.output)")
+        }
         let withoutCert = try run("/usr/bin/openssl", [
             "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath, "-brief",
         ], input: "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
