@@ -64,10 +64,15 @@ let package = Package(
             dependencies: ["MotCuaCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // A C shim for the one SQLite setting Swift cannot reach (`sqlite3_config` is variadic).
+        .target(
+            name: "CMotCuaSQLite",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         .target(
             name: "MotCuaStore",
             dependencies: [
-                "MotCuaCore", "MotCuaProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+                "MotCuaCore", "MotCuaProtocol", "CMotCuaSQLite", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

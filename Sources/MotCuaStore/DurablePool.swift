@@ -1,3 +1,4 @@
+import CMotCuaSQLite
 import GRDB
 
 /// Opens a database the way every MotCua file is opened: WAL, foreign keys, a busy time-out, and
@@ -7,6 +8,7 @@ import GRDB
 func openDurablePool(
     path: String, migrator: DatabaseMigrator, secureDelete: Bool = false, writerCacheKiB: Int? = nil
 ) throws -> DatabasePool {
+    SQLiteProcessSettings.apply()
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true
     configuration.busyMode = .timeout(10)
@@ -25,4 +27,16 @@ func openDurablePool(
     }
     try migrator.migrate(pool)
     return pool
+}
+
+/// Process-wide SQLite settings, applied once before the first connection opens: no memory statistics
+/// (with them, each of SQLite's allocations takes a process-wide mutex, on which the hub's writer and
+/// its readers contend). Servers apply them first thing; opening a durable pool applies them too. Once
+/// SQLite is initialised in a process it refuses them and its defaults stay, which is only slower.
+public enum SQLiteProcessSettings {
+    /// Applies the settings (the first call does); true when SQLite took them.
+    @discardableResult
+    public static func apply() -> Bool { result == 0 }
+
+    private static let result = motcua_sqlite_disable_memory_statistics()
 }

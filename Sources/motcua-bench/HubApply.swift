@@ -18,6 +18,8 @@ struct HubApply: AsyncParsableCommand {
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path) exists; give a new file") }
+        // As the hub does, before the first connection.
+        SQLiteProcessSettings.apply()
         let source = try DatabaseQueue(path: from, configuration: { var c = Configuration(); c.readonly = true; return c }())
         let original = try await source.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events WHERE dossier_code IS NOT NULL ORDER BY seq").map { row in
@@ -48,6 +50,7 @@ struct HubApply: AsyncParsableCommand {
         let limits = ReplicationLimits(maxEvents: batch, maxBytes: 64 << 20)
         let batchSize = batch
         let begin = ContinuousClock.now
+        let cpuBefore = processCPUSeconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for log in logs {
                 group.addTask {
@@ -68,12 +71,22 @@ struct HubApply: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - begin
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let cpu = processCPUSeconds() - cpuBefore
         try hub.close()
         let total = original.count * nodes
         let perSecond = Double(total) / seconds
         print(json
-            ? String(format: #"{"events":%d,"nodes":%d,"batch":%d,"seconds":%.2f,"perSecond":%.0f}"#, total, nodes, batch, seconds, perSecond)
-            : String(format: "hub apply: %d events from %d nodes, %d per batch, %.2f s: %.0f events/s (%.1f µs each)",
-                     total, nodes, batch, seconds, perSecond, seconds * 1e6 / Double(total)))
+            ? String(format: #"{"events":%d,"nodes":%d,"batch":%d,"seconds":%.2f,"perSecond":%.0f,"cpuMicrosPerEvent":%.1f}"#,
+                     total, nodes, batch, seconds, perSecond, cpu * 1e6 / Double(total))
+            : String(format: "hub apply: %d events from %d nodes, %d per batch, %.2f s: %.0f events/s (%.1f µs each; CPU %.1f µs each)",
+                     total, nodes, batch, seconds, perSecond, seconds * 1e6 / Double(total), cpu * 1e6 / Double(total)))
     }
+}
+
+/// User and system CPU time of this process so far (all threads).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MotCuaHub
 import MotCuaSecurity
+import MotCuaStore
 import MotCuaTopology
 import ServiceLifecycle
 import UnixSignals
@@ -20,6 +21,7 @@ struct HubCommand: AsyncParsableCommand {
     @Option(help: "Log level.") var logLevel: String = "info"
 
     func run() async throws {
+        SQLiteProcessSettings.apply()
         ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.hub")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

@@ -37,6 +37,7 @@ struct NodeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        SQLiteProcessSettings.apply()
         ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
