@@ -153,7 +153,7 @@ struct HubRoutes {
             "submittedAt": time(dossier.submittedAtMs), "receivedAt": time(dossier.receivedAtMs), "dueAt": time(dossier.dueAtMs),
             "finishedAt": time(dossier.finishedAtMs), "returnedAt": time(dossier.returnedAtMs),
             "overdue": .bool(dossier.isOverdue(atMs: service.nowMs)),
-            "flags": .object(dossier.flags.mapValues(JSONValue.bool)),
+            "flags": .object(dossier.flags.dictionary.mapValues(JSONValue.bool)),
             "applicantRef": dossier.applicantRef.map(JSONValue.string) ?? .null, "lastSeq": .int(dossier.lastSeq),
             "receivingNode": .string(dossier.receivingNode ?? dossier.node),
             "competentNode": dossier.competentNode.map(JSONValue.string) ?? .null,

@@ -20,7 +20,7 @@ public struct NationalDossier: Codable, Sendable, Hashable {
     public var dueAtMs: Int64?
     public var finishedAtMs: Int64?
     public var returnedAtMs: Int64?
-    public var flags: [String: Bool]
+    public var flags: NationalFlags
     public var applicantRef: String?
     public var lastSeq: Int64
     /// Nodes of the receiving desk, of the competent unit, and of the unit that holds the dossier now.
@@ -36,7 +36,7 @@ public struct NationalDossier: Codable, Sendable, Hashable {
         self.code = code
         self.node = node
         status = 1
-        flags = [:]
+        flags = NationalFlags()
         self.lastSeq = lastSeq
     }
 
@@ -53,6 +53,121 @@ public struct NationalDossier: Codable, Sendable, Hashable {
         if let finished = finishedAtMs { return finished > due }
         if [3, 8, 10].contains(status) { return false }
         return now > due
+    }
+}
+
+/// A dossier's flags (digitised, reused, paid online…): a few named booleans, kept sorted by the UTF-8
+/// bytes of their names, which is also the order of their canonical JSON. A dictionary cost the hub a
+/// hash per flag on every event and a sort on every row it wrote; five flags travel with every dossier.
+public struct NationalFlags: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral {
+    public struct Entry: Sendable, Hashable {
+        public let name: String
+        public var value: Bool
+        /// The name needs no escaping in JSON (letters, digits, `_` and `-`).
+        let plain: Bool
+
+        init(name: String, value: Bool) {
+            self.name = NationalFlags.interned(name)
+            self.value = value
+            plain = name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+            }
+        }
+    }
+
+    /// The flags nodes send today, as literals: every row shares them instead of holding (and counting
+    /// references to) copies parsed from each event.
+    static func interned(_ name: String) -> String {
+        switch name {
+        case "digitised": "digitised"
+        case "reused": "reused"
+        case "paidOnline": "paidOnline"
+        case "identityVerified": "identityVerified"
+        case "electronicResult": "electronicResult"
+        default: name
+        }
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (String, Bool)...) {
+        for (name, value) in elements { self[name] = value }
+    }
+
+    public init(_ dictionary: [String: Bool]) {
+        for (name, value) in dictionary { self[name] = value }
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public var dictionary: [String: Bool] {
+        Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.value) })
+    }
+
+    public subscript(name: String) -> Bool? {
+        get {
+            let index = position(of: name)
+            return index < entries.count && entries[index].name == name ? entries[index].value : nil
+        }
+        set {
+            let index = position(of: name)
+            let present = index < entries.count && entries[index].name == name
+            switch (present, newValue) {
+            case (true, let value?): entries[index].value = value
+            case (true, nil): entries.remove(at: index)
+            case (false, let value?): entries.insert(Entry(name: name, value: value), at: index)
+            case (false, nil): break
+            }
+        }
+    }
+
+    /// Where `name` is, or would be inserted (a linear scan: there are a handful).
+    private func position(of name: String) -> Int {
+        var index = 0
+        while index < entries.count, entries[index].name.utf8.lexicographicallyPrecedes(name.utf8) {
+            index += 1
+        }
+        return index
+    }
+
+    /// The canonical JSON text (what `JSONValue.canonicalText` gives for the same object), written
+    /// directly: the hub stores it for every row it writes.
+    public var canonicalText: String {
+        if entries.isEmpty { return "{}" }
+        guard entries.allSatisfy(\.plain) else {
+            return JSONValue.object(dictionary.mapValues(JSONValue.bool)).canonicalText
+        }
+        // Byte by byte into one allocation: `{"name":true,…}`.
+        let capacity = entries.reduce(1) { $0 + $1.name.utf8.count + 9 }
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            var count = 0
+            func put(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
+            put(UInt8(ascii: "{"))
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                put(UInt8(ascii: "\""))
+                for byte in entry.name.utf8 { put(byte) }
+                put(UInt8(ascii: "\""))
+                put(UInt8(ascii: ":"))
+                for byte in (entry.value ? "true" : "false").utf8 { put(byte) }
+            }
+            put(UInt8(ascii: "}"))
+            return count
+        }
+    }
+
+    /// As a JSON object, like the dictionary it stands for.
+    public init(from decoder: any Decoder) throws {
+        self.init(try [String: Bool](from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try dictionary.encode(to: encoder)
     }
 }
 

@@ -300,7 +300,7 @@ public final class HubDatabase: Sendable {
             bound.bind(13, row.dueAtMs)
             bound.bind(14, row.finishedAtMs)
             bound.bind(15, row.returnedAtMs)
-            bound.bind(16, flagsText(row.flags))
+            bound.bind(16, row.flags.canonicalText)
             bound.bind(17, row.applicantRef)
             bound.bind(18, row.lastSeq)
             bound.bind(19, row.receivingNode)
@@ -332,21 +332,6 @@ public final class HubDatabase: Sendable {
             start += part.count
         }
         return rows
-    }
-
-    /// The flags as stored: a JSON object with sorted keys (what `JSONValue.canonicalText` gives), written
-    /// directly: on the replication path the general writer was a twentieth of the hub's time.
-    static func flagsText(_ flags: [String: Bool]) -> String {
-        var text = "{"
-        for (index, name) in flags.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            if index > 0 { text += "," }
-            let plain = name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
-            }
-            text += plain ? "\"\(name)\"" : JSONValue.string(name).canonicalText
-            text += flags[name]! ? ":true" : ":false"
-        }
-        return text + "}"
     }
 
     static func dossier(from row: Row) -> NationalDossier {

@@ -38,6 +38,41 @@ struct EventChainTests {
         #expect(seq == 7)
     }
 
+    /// The in-place check the hub runs on every event agrees with recomputing the hash text: on sealed
+    /// events, on every single-character change of the stored hash, on a changed field, on an uppercase
+    /// stored hash (not what `seal` writes, so refused), and on a previous hash that is not 64 hex digits.
+    @Test func inPlaceHashCheckAgreesWithRecomputing() {
+        var scratch: [UInt8] = []
+        let events = chain(20)
+        for event in events {
+            #expect(EventChain.hashHolds(for: event, scratch: &scratch))
+            #expect(EventChain.recomputedHash(of: event) == event.hash)
+        }
+        var event = events[3]
+        for position in [0, 1, 31, 62, 63] {
+            var altered = event
+            var digits = Array(altered.hash)
+            digits[position] = digits[position] == "0" ? "1" : "0"
+            altered.hash = String(digits)
+            #expect(!EventChain.hashHolds(for: altered, scratch: &scratch), "position \(position)")
+        }
+        var shortened = event
+        shortened.hash = String(event.hash.dropLast())
+        #expect(!EventChain.hashHolds(for: shortened, scratch: &scratch))
+        var uppercase = event
+        uppercase.hash = event.hash.uppercased()
+        #expect(!EventChain.hashHolds(for: uppercase, scratch: &scratch))
+        event.actor += "x"
+        #expect(!EventChain.hashHolds(for: event, scratch: &scratch))
+        // A previous hash that is not hex: both paths read it the same way.
+        var odd = events[0]
+        odd.prevHash = "not hex"
+        odd.hash = EventChain.recomputedHash(of: odd)
+        #expect(EventChain.hashHolds(for: odd, scratch: &scratch))
+        odd.hash = String(repeating: "0", count: 64)
+        #expect(!EventChain.hashHolds(for: odd, scratch: &scratch))
+    }
+
     @Test func gapsAndRelinksAreNamed() {
         var events = chain(5)
         var verifier = EventChain.Verifier()

@@ -95,10 +95,23 @@ struct HubDatabaseTests {
             ["quote\"d": true, "back\\slash": false, "đã số hoá": true, "tab\there": false, "Zeta": true, "alpha": false],
         ]
         for flags in cases {
-            let text = HubDatabase.flagsText(flags)
+            let text = NationalFlags(flags).canonicalText
             #expect(text == JSONValue.object(flags.mapValues(JSONValue.bool)).canonicalText)
             guard case .object(let parsed) = try JSONValue.parse(text) else { Issue.record("not an object: \(text)"); continue }
             #expect(parsed.mapValues { $0 == .bool(true) } == flags)
+            // Built one flag at a time in another order, overwritten and removed: the same flags.
+            var built = NationalFlags()
+            for (name, value) in flags.sorted(by: { $0.key > $1.key }) {
+                built[name] = !value
+                built["extra"] = true
+                built[name] = value
+            }
+            if flags["extra"] == nil { built["extra"] = nil }
+            #expect(built == NationalFlags(flags))
+            #expect(built.dictionary == flags)
+            #expect(built.canonicalText == text)
+            let decoded = try JSONDecoder().decode(NationalFlags.self, from: JSONEncoder().encode(built))
+            #expect(decoded == built)
         }
     }
 }

@@ -94,6 +94,15 @@ public enum EventChain {
     ) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(160 + payload.utf8.count + kind.utf8.count + actor.utf8.count)
+        appendCanonical(seq: seq, dossierCode: dossierCode, kind: kind, actor: actor, timeMs: timeMs, hlc: hlc, payload: payload, to: &bytes)
+        return bytes
+    }
+
+    /// Appends the canonical bytes to `bytes` (the verifier reuses one buffer for a whole batch).
+    static func appendCanonical(
+        seq: Int64, dossierCode: String?, kind: String, actor: String, timeMs: Int64, hlc: Int64, payload: String,
+        to bytes: inout [UInt8]
+    ) {
         // Field by field, without an array of them: every event the hub receives is hashed again.
         func append(_ field: String) {
             bytes.append(contentsOf: String(field.utf8.count).utf8)
@@ -109,7 +118,31 @@ public enum EventChain {
         append(String(timeMs))
         append(String(hlc))
         append(payload)
-        return bytes
+    }
+
+    /// Whether `event.hash` is the hash of its contents: the same rule as `recomputedHash`, checked in
+    /// `scratch` (reused across calls) and against the hex digits in place, with no text built. The hub
+    /// checks every event it receives this way.
+    static func hashHolds(for event: Event, scratch: inout [UInt8]) -> Bool {
+        scratch.removeAll(keepingCapacity: true)
+        // The previous hash as 32 raw bytes; anything but 64 hex digits takes the general path.
+        guard appendHexBytes(event.prevHash, count: 32, to: &scratch) else {
+            return recomputedHash(of: event) == event.hash
+        }
+        appendCanonical(
+            seq: event.seq, dossierCode: event.dossierCode, kind: event.kind, actor: event.actor, timeMs: event.timeMs,
+            hlc: event.hlc, payload: event.payload, to: &scratch)
+        let digest = SHA256.hash(data: scratch)
+        var stored = event.hash
+        return stored.withUTF8 { hex in
+            guard hex.count == 64 else { return false }
+            var index = 0
+            for byte in digest {
+                guard hex[index] == hexDigit(byte >> 4), hex[index + 1] == hexDigit(byte & 0x0F) else { return false }
+                index += 2
+            }
+            return true
+        }
     }
 
     /// `hash = SHA-256(prevHash as 32 raw bytes ‖ canonical bytes)`, as lowercase hex.
@@ -180,6 +213,8 @@ public enum EventChain {
     public struct Verifier: Sendable {
         public private(set) var lastSeq: Int64
         public private(set) var lastHash: String
+        /// The canonical bytes of the event being checked, reused from one event to the next.
+        private var scratch: [UInt8] = []
 
         public init(lastSeq: Int64 = 0, lastHash: String = EventChain.genesisHash) {
             self.lastSeq = lastSeq
@@ -192,8 +227,9 @@ public enum EventChain {
             if event.prevHash != lastHash {
                 return .prevHashMismatch(seq: event.seq, expected: lastHash, found: event.prevHash)
             }
-            let computed = EventChain.recomputedHash(of: event)
-            if computed != event.hash { return .hashMismatch(seq: event.seq, stored: event.hash, computed: computed) }
+            if !EventChain.hashHolds(for: event, scratch: &scratch) {
+                return .hashMismatch(seq: event.seq, stored: event.hash, computed: EventChain.recomputedHash(of: event))
+            }
             lastSeq = event.seq
             lastHash = event.hash
             return nil
@@ -224,6 +260,36 @@ public func hexString(_ bytes: some Sequence<UInt8>) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
+/// Appends the bytes of `text` when it is exactly `count` bytes in hex (either case), as `hexBytes`
+/// reads it; false (with nothing appended) otherwise.
+func appendHexBytes(_ text: String, count: Int, to out: inout [UInt8]) -> Bool {
+    var text = text
+    return text.withUTF8 { hex in
+        guard hex.count == count * 2 else { return false }
+        let start = out.count
+        var index = 0
+        while index < hex.count {
+            guard let high = hexNibble(hex[index]), let low = hexNibble(hex[index + 1]) else {
+                out.removeSubrange(start...)
+                return false
+            }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return true
+    }
+}
+
+@inline(__always)
+private func hexNibble(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
+
 @inline(__always)
 private func hexDigit(_ nibble: UInt8) -> UInt8 {
     nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
@@ -233,19 +299,11 @@ private func hexDigit(_ nibble: UInt8) -> UInt8 {
 public func hexBytes(_ text: String) -> [UInt8]? {
     let utf8 = text.utf8
     guard utf8.count % 2 == 0 else { return nil }
-    func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
     var out = [UInt8]()
     out.reserveCapacity(utf8.count / 2)
     var high: UInt8?
     for byte in utf8 {
-        guard let value = nibble(byte) else { return nil }
+        guard let value = hexNibble(byte) else { return nil }
         if let first = high {
             out.append(first << 4 | value)
             high = nil
