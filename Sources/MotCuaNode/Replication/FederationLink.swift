@@ -58,11 +58,19 @@ final class FederationLink: Sendable {
         _ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String = "application/json", timeout: Int64? = nil,
         limit: Int = 1 << 20
     ) async throws -> (status: Int, body: Data) {
+        try await call(method, path, buffer: body.map { ByteBuffer(bytes: $0) }, contentType: contentType, timeout: timeout, limit: limit)
+    }
+
+    /// The same with the body already in a buffer (a replication batch is written straight into one).
+    func call(
+        _ method: HTTPMethod, _ path: String, buffer body: ByteBuffer?, contentType: String = "application/json", timeout: Int64? = nil,
+        limit: Int = 1 << 20
+    ) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: configuration.hubURL + path)
         request.method = method
         if let body {
             request.headers.add(name: "content-type", value: contentType)
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.body = .bytes(body)
         }
         let response = try await client.execute(request, timeout: .seconds(timeout ?? configuration.requestTimeoutSeconds))
         let collected = try await response.body.collect(upTo: limit)

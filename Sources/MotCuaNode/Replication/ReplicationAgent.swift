@@ -4,6 +4,7 @@ import MotCuaCore
 import MotCuaProtocol
 import MotCuaSecurity
 import MotCuaStore
+import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
@@ -171,7 +172,7 @@ public final class ReplicationAgent: Service, Sendable {
     func send(_ batch: ReplicationBatch, link: FederationLink) async -> Result<ReplicationReply, SendFailure> {
         do {
             let (status, data) = try await link.call(
-                .POST, "/v1/replication/batches", body: Data(batch.binaryFrame()), contentType: ReplicationBatch.binaryContentType)
+                .POST, "/v1/replication/batches", buffer: ByteBuffer(bytes: batch.binaryFrame()), contentType: ReplicationBatch.binaryContentType)
             switch status {
             case 200..<300:
                 return .success(try JSONDecoder().decode(ReplicationReply.self, from: data))
