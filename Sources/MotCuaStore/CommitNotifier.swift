@@ -1,27 +1,48 @@
 import Foundation
 import Synchronization
 
-/// Tells listeners (the replication agent) that a commit happened, coalescing bursts: a listener that is
-/// busy sees one wake-up for any number of commits.
+/// Tells listeners (the replication agent) that a commit happened. A listener either subscribes a
+/// handler, called on the writer's thread right after each commit (it must only signal, never block),
+/// or reads a stream of wake-ups that coalesces bursts: a busy reader sees one wake-up for any number
+/// of commits.
 public final class CommitNotifier: Sendable {
-    private let continuations = Mutex<[Int: AsyncStream<Void>.Continuation]>([:])
+    private let handlers = Mutex<[Int: @Sendable () -> Void]>([:])
     private let nextID = Mutex(0)
 
     public init() {}
 
-    /// A stream of wake-ups; it holds at most one pending signal.
-    public func wakeUps() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// Calls `handler` after every commit until the subscription is cancelled. The replication agent rings
+    /// its doorbell this way: a stream's consumer task was one more hand-off between a commit and the
+    /// send, about 0.05-0.1 ms of replication lag on this machine.
+    public func subscribe(_ handler: @escaping @Sendable () -> Void) -> Subscription {
         let id = nextID.withLock { value in
             value += 1
             return value
         }
-        continuations.withLock { $0[id] = continuation }
-        continuation.onTermination = { [weak self] _ in _ = self?.continuations.withLock { $0.removeValue(forKey: id) } }
+        handlers.withLock { $0[id] = handler }
+        return Subscription { [weak self] in _ = self?.handlers.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    /// A stream of wake-ups; it holds at most one pending signal.
+    public func wakeUps() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let subscription = subscribe { continuation.yield() }
+        continuation.onTermination = { _ in subscription.cancel() }
         return stream
     }
 
     func notify() {
-        for continuation in continuations.withLock({ Array($0.values) }) { continuation.yield() }
+        for handler in handlers.withLock({ Array($0.values) }) { handler() }
+    }
+
+    /// Ends a subscription (also when dropped).
+    public final class Subscription: Sendable {
+        private let end: Mutex<(@Sendable () -> Void)?>
+
+        init(_ end: @escaping @Sendable () -> Void) { self.end = Mutex(end) }
+
+        public func cancel() { end.withLock { end in defer { end = nil }; return end }?() }
+
+        deinit { cancel() }
     }
 }

@@ -80,10 +80,10 @@ public final class ReplicationAgent: Service, Sendable {
     public func run() async throws {
         let link = try FederationLink(configuration: configuration, logger: logger)
         defer { Task { await link.shutdown() } }
-        let wakeUps = database.commits.wakeUps()
         let doorbell = Doorbell()
-        let listener = Task { for await _ in wakeUps { doorbell.ring() } }
-        defer { listener.cancel() }
+        // Rung on the writer's thread as each commit ends.
+        let commits = database.commits.subscribe { doorbell.ring() }
+        defer { commits.cancel() }
         let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger)
         var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
         let acknowledgedSeq = Int64(try await database.meta(Self.acknowledgedSeqKey) ?? "0") ?? 0
