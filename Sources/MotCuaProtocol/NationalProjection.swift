@@ -59,7 +59,7 @@ public struct NationalDossier: Codable, Sendable, Hashable {
 /// A dossier's flags (digitised, reused, paid online…): a few named booleans, kept sorted by the UTF-8
 /// bytes of their names, which is also the order of their canonical JSON. A dictionary cost the hub a
 /// hash per flag on every event and a sort on every row it wrote; five flags travel with every dossier.
-public struct NationalFlags: Sendable, Hashable, Codable, ExpressibleByDictionaryLiteral {
+public struct NationalFlags: Sendable, Hashable, Codable {
     public struct Entry: Sendable, Hashable {
         public let name: String
         public var value: Bool
@@ -92,15 +92,9 @@ public struct NationalFlags: Sendable, Hashable, Codable, ExpressibleByDictionar
 
     public init() {}
 
-    public init(dictionaryLiteral elements: (String, Bool)...) {
-        for (name, value) in elements { self[name] = value }
-    }
-
     public init(_ dictionary: [String: Bool]) {
         for (name, value) in dictionary { self[name] = value }
     }
-
-    public var isEmpty: Bool { entries.isEmpty }
 
     public var dictionary: [String: Bool] {
         Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.value) })

@@ -106,9 +106,6 @@ public final class PeerCertificateCache: Sendable {
         connection.closeFuture.whenComplete { [weak self] _ in _ = self?.entries.withLock { $0.removeValue(forKey: key) } }
         return peer
     }
-
-    /// Connections with a certificate on record (for tests and monitoring).
-    public var count: Int { entries.withLock { $0.count } }
 }
 
 /// The revocation list as servers see it: re-read when the file changes (checked at most once a
