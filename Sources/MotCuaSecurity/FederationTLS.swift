@@ -53,12 +53,6 @@ public enum FederationTLS {
         return revocations.isRevoked(serialHex: Certificate.serialHex(leaf.serialNumber)) ? .failed : .certificateVerified
     }
 
-    /// The identity of the peer of a connection, read from its verified certificate. For HTTP/2 the
-    /// request runs on a stream channel whose parent holds the TLS handler.
-    public static func peerIdentity(of channel: any Channel) async throws -> FederationIdentity? {
-        try await peerCertificate(of: channel)?.federationIdentity
-    }
-
     /// The connection that carries TLS for a request's channel: an HTTP/2 stream's parent, or an HTTP/1.1
     /// connection itself. (An accepted connection's own parent is the listening socket, so "the parent if
     /// any" would be wrong for HTTP/1.1.)

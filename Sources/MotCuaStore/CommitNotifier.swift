@@ -1,10 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Tells listeners (the replication agent) that a commit happened. A listener either subscribes a
-/// handler, called on the writer's thread right after each commit (it must only signal, never block),
-/// or reads a stream of wake-ups that coalesces bursts: a busy reader sees one wake-up for any number
-/// of commits.
+/// Tells listeners (the replication agent) that a commit happened: a subscribed handler is called on the
+/// writer's thread right after each commit, so it must only signal, never block (the agent rings a
+/// doorbell, which coalesces bursts).
 public final class CommitNotifier: Sendable {
     private let handlers = Mutex<[Int: @Sendable () -> Void]>([:])
     private let nextID = Mutex(0)
@@ -21,14 +20,6 @@ public final class CommitNotifier: Sendable {
         }
         handlers.withLock { $0[id] = handler }
         return Subscription { [weak self] in _ = self?.handlers.withLock { $0.removeValue(forKey: id) } }
-    }
-
-    /// A stream of wake-ups; it holds at most one pending signal.
-    public func wakeUps() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let subscription = subscribe { continuation.yield() }
-        continuation.onTermination = { _ in subscription.cancel() }
-        return stream
     }
 
     func notify() {

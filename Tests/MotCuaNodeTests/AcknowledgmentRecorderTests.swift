@@ -40,7 +40,7 @@ struct AcknowledgmentRecorderTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try NodeDatabase(path: directory.appendingPathComponent("node.sqlite").path)
         let woken = Mutex(0)
-        let listener = Task { for await _ in database.commits.wakeUps() { woken.withLock { $0 += 1 } } }
+        let listener = database.commits.subscribe { woken.withLock { $0 += 1 } }
         defer { listener.cancel() }
         let recorder = AcknowledgmentRecorder(database: database, nodeID: "p01", logger: Logger(label: "test"), interval: .seconds(30))
         recorder.record(seq: 1, hash: String(format: "%064x", 1))

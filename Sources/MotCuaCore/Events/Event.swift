@@ -301,15 +301,5 @@ public func hexBytes(_ text: String) -> [UInt8]? {
     guard utf8.count % 2 == 0 else { return nil }
     var out = [UInt8]()
     out.reserveCapacity(utf8.count / 2)
-    var high: UInt8?
-    for byte in utf8 {
-        guard let value = hexNibble(byte) else { return nil }
-        if let first = high {
-            out.append(first << 4 | value)
-            high = nil
-        } else {
-            high = value
-        }
-    }
-    return out
+    return appendHexBytes(text, count: utf8.count / 2, to: &out) ? out : nil
 }
