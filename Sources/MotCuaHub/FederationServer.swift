@@ -1,8 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdHTTP2
-import HummingbirdTLS
+import HummingbirdCore
 import Logging
 import MotCuaCore
 import MotCuaProtocol
@@ -67,17 +66,21 @@ public func buildHubApplication(
     router.middlewares.add(PeerIdentityMiddleware(revocations: revocations))
     HubRoutes(service: service).register(on: router)
 
-    let tls = HummingbirdHTTP2.TLSChannelConfiguration(
-        tlsConfiguration: try FederationTLS.serverConfiguration(
-            certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath),
-        customVerificationCallback: { certificates, promise in
-            promise.completeWithTask {
-                await FederationTLS.verifyClient(certificates, authority: authority, revocations: revocations)
-            }
-        })
+    let tlsConfiguration = try FederationTLS.serverConfiguration(
+        certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath)
+    let server = HTTPServerBuilder { responder in
+        try FederationServerChannel(
+            tlsConfiguration: tlsConfiguration,
+            verify: { certificates, promise in
+                promise.completeWithTask {
+                    await FederationTLS.verifyClient(certificates, authority: authority, revocations: revocations)
+                }
+            },
+            responder: responder)
+    }
     return Application(
         router: router,
-        server: try .http2Upgrade(tlsChannelConfiguration: tls),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: port ?? configuration.federationPort), serverName: "motcua-hub"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
         logger: logger)

@@ -9,6 +9,7 @@ import MotCuaSecurity
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
 import Testing
 import X509
@@ -19,6 +20,7 @@ final class LiveHub: Sendable {
     let pki: PKIDirectory
     let port: Int
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let group: ServiceGroup
 
     init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-hub-\(UUID().uuidString)").path
@@ -35,7 +37,9 @@ final class LiveHub: Sendable {
         let app = try buildHubApplication(service: service, logger: logger) { port in
             bound.continuation.yield(port ?? 0)
         }
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        self.group = group
+        task.withLock { $0 = Task { try await group.run() } }
         var iterator = bound.stream.makeAsyncIterator()
         port = await iterator.next() ?? 0
     }
@@ -43,6 +47,12 @@ final class LiveHub: Sendable {
     func stop() {
         task.withLock { $0?.cancel() }
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Stops the server as SIGTERM does in `motcua hub` (a graceful shutdown) and returns once it has.
+    func shutDown() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.withLock { $0 }?.value
     }
 
     var url: String { "https://localhost:\(port)" }
@@ -205,6 +215,32 @@ struct FederationTLSTests {
         #expect(try await hub.call(.node("p02"), .GET, "/v1/whoami").0 == 200)
     }
 
+    /// A stopping hub tells HTTP/2 clients to go away and closes their idle connections, rather than
+    /// waiting for the clients to close them (AsyncHTTPClient keeps an idle connection for a minute).
+    @Test func stoppingTheHubEndsIdleHTTP2ConnectionsAtOnce() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        let client = try hub.client(.node("p01"))
+        let response = try await client.execute(HTTPClientRequest(url: hub.url + "/v1/whoami"), timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        #expect(response.version == .http2)
+        // Stopped as SIGTERM stops `motcua hub`; a hub that waited for the client would never get here.
+        let stopped = Flag()
+        Task {
+            await hub.shutDown()
+            stopped.set()
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !stopped.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(stopped.isSet, "the hub did not stop within 5 s while a client held an idle HTTP/2 connection")
+        // The port is closed: the pooled connection is gone and a new one is refused (the client retries
+        // refused connections until the request's deadline).
+        await #expect(throws: (any Error).self) {
+            _ = try await client.execute(HTTPClientRequest(url: hub.url + "/v1/whoami"), timeout: .seconds(1))
+        }
+        try await client.shutdown()
+    }
+
     /// Independent clients from Debian's packages: nghttp speaks HTTP/2 with a client certificate, and
     /// openssl s_client shows TLS 1.3 and is refused without one.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
@@ -218,6 +254,8 @@ struct FederationTLSTests {
         ])
         #expect(nghttp.output.contains("urn:motcua:operator:alice"))
         #expect(nghttp.output.contains("h2"))
+        // Streams get a window that holds a whole replication batch (HTTP/2's default is 64 KiB).
+        #expect(nghttp.output.contains("SETTINGS_INITIAL_WINDOW_SIZE(0x04):\(FederationServerChannel.streamWindow)"), "\(nghttp.output)")
         let withCert = try run("/usr/bin/openssl", [
             "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath,
             "-cert", hub.pki.certificatePath(for: alice), "-key", hub.pki.keyPath(for: alice), "-brief",
@@ -241,6 +279,13 @@ struct FederationTLSTests {
         #expect(!withoutCert.output.contains("\"status\":\"ok\""), "the hub answered without a client certificate")
         #expect(!withoutCert.output.contains("HTTP/1.1 200"), "the hub answered without a client certificate")
     }
+}
+
+/// A flag set once, read from anywhere.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
 
 struct ProcessOutput {
