@@ -67,24 +67,29 @@ public struct NationalFlags: Sendable, Hashable, Codable {
         let plain: Bool
 
         init(name: String, value: Bool) {
-            self.name = NationalFlags.interned(name)
             self.value = value
-            plain = name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+            if let known = NationalFlags.interned(name) {
+                self.name = known
+                plain = true
+            } else {
+                self.name = name
+                plain = name.utf8.allSatisfy { byte in
+                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2D
+                }
             }
         }
     }
 
     /// The flags nodes send today, as literals: every row shares them instead of holding (and counting
-    /// references to) copies parsed from each event.
-    static func interned(_ name: String) -> String {
+    /// references to) copies parsed from each event. All are plain.
+    static func interned(_ name: String) -> String? {
         switch name {
         case "digitised": "digitised"
         case "reused": "reused"
         case "paidOnline": "paidOnline"
         case "identityVerified": "identityVerified"
         case "electronicResult": "electronicResult"
-        default: name
+        default: nil
         }
     }
 
@@ -257,14 +262,14 @@ extension NationalProjection {
     /// (the index's rows of their dossiers). Only rows the events change are returned. Each dossier is
     /// folded on its own: the events of one never change another's row.
     public static func fold(
-        _ events: [Event], payloads: [Int64: ProjectionPayload], node: String, from existing: [String: NationalDossier]
+        _ events: [Event], payloads: ProjectionPayloads = ProjectionPayloads(), node: String, from existing: [String: NationalDossier]
     ) -> (rows: [String: NationalDossier], hops: [String: [Int: NationalHop]]) {
         var rows: [String: NationalDossier] = [:]
         rows.reserveCapacity(events.count)
         var hops: [String: [Int: NationalHop]] = [:]
         for event in events {
             guard let code = event.dossierCode else { continue }
-            let payload = payloads[event.seq] ?? NationalProjection.payload(of: event)
+            let payload = payloads[seq: event.seq] ?? NationalProjection.payload(of: event)
             // The projection refuses events of a node that neither filed nor holds the dossier.
             guard let updated = apply(event, payload: payload, node: node, to: rows[code] ?? existing[code]) else { continue }
             rows[code] = updated
@@ -282,33 +287,51 @@ public struct ProjectionPayload: Sendable, Hashable {
         case applicantRef, flags, dueAt, hop, transferId, transferKind, toNode, departureNode, receivingNode
         case competentNode, method, resultDocument, path
 
-        /// The field a payload member name stands for.
-        init?(name: String) {
-            switch name {
-            case "status": self = .status
-            case "state": self = .state
-            case "holderUnit": self = .holderUnit
-            case "holderLevel": self = .holderLevel
-            case "holderNode": self = .holderNode
-            case "receivingUnit": self = .receivingUnit
-            case "competentUnit": self = .competentUnit
-            case "procedureCode": self = .procedureCode
-            case "channel": self = .channel
-            case "applicantRef": self = .applicantRef
-            case "flags": self = .flags
-            case "dueAt": self = .dueAt
-            case "hop": self = .hop
-            case "transferId": self = .transferId
-            case "transferKind": self = .transferKind
-            case "toNode": self = .toNode
-            case "departureNode": self = .departureNode
-            case "receivingNode": self = .receivingNode
-            case "competentNode": self = .competentNode
-            case "method": self = .method
-            case "resultDocument": self = .resultDocument
-            case "path": self = .path
-            default: return nil
+        /// The member name the field stands for.
+        public var name: String {
+            switch self {
+            case .status: "status"
+            case .state: "state"
+            case .holderUnit: "holderUnit"
+            case .holderLevel: "holderLevel"
+            case .holderNode: "holderNode"
+            case .receivingUnit: "receivingUnit"
+            case .competentUnit: "competentUnit"
+            case .procedureCode: "procedureCode"
+            case .channel: "channel"
+            case .applicantRef: "applicantRef"
+            case .flags: "flags"
+            case .dueAt: "dueAt"
+            case .hop: "hop"
+            case .transferId: "transferId"
+            case .transferKind: "transferKind"
+            case .toNode: "toNode"
+            case .departureNode: "departureNode"
+            case .receivingNode: "receivingNode"
+            case .competentNode: "competentNode"
+            case .method: "method"
+            case .resultDocument: "resultDocument"
+            case .path: "path"
             }
+        }
+
+        /// The names' UTF-8 bytes, grouped by length: a member name is compared only with the few of its
+        /// length, byte by byte, and no string is made for it.
+        private static let byLength: [[(name: [UInt8], field: Field)]] = {
+            let longest = allCases.map(\.name.utf8.count).max() ?? 0
+            var table = [[(name: [UInt8], field: Field)]](repeating: [], count: longest + 1)
+            for field in allCases { table[field.name.utf8.count].append((Array(field.name.utf8), field)) }
+            return table
+        }()
+
+        /// The field a payload member name (its UTF-8 bytes) stands for.
+        init?(utf8 name: UnsafeBufferPointer<UInt8>) {
+            guard name.count < Self.byLength.count else { return nil }
+            for candidate in Self.byLength[name.count] where candidate.name.withUnsafeBufferPointer({ $0.elementsEqual(name) }) {
+                self = candidate.field
+                return
+            }
+            return nil
         }
     }
 
@@ -316,7 +339,7 @@ public struct ProjectionPayload: Sendable, Hashable {
 
     /// From a payload's text; a text that is not a JSON object reads as an empty payload.
     public init(_ text: String) {
-        values = (try? JSONValue.parseMembers(text, count: Field.allCases.count) { Field(name: $0)?.rawValue })
+        values = (try? JSONValue.parseMembers(text, count: Field.allCases.count, placeUTF8: { Field(utf8: $0)?.rawValue }))
             ?? Array(repeating: nil, count: Field.allCases.count)
     }
 
@@ -330,16 +353,14 @@ public struct ProjectionPayload: Sendable, Hashable {
 public struct ProjectionPlan: Sendable {
     public let firstSeq: Int64
     public let count: Int
-    public let payloads: [Int64: ProjectionPayload]
+    public let payloads: ProjectionPayloads
     public let rows: [String: NationalDossier]
     public let hops: [String: [Int: NationalHop]]
 
     public init(_ events: [Event], node: String) {
         firstSeq = events.first?.seq ?? 0
         count = events.count
-        var payloads: [Int64: ProjectionPayload] = [:]
-        payloads.reserveCapacity(events.count)
-        for event in events { payloads[event.seq] = NationalProjection.payload(of: event) }
+        let payloads = ProjectionPayloads(events)
         self.payloads = payloads
         (rows, hops) = NationalProjection.fold(events, payloads: payloads, node: node, from: [:])
     }
@@ -348,6 +369,32 @@ public struct ProjectionPlan: Sendable {
     /// already applied).
     public func covers(_ events: [Event]) -> Bool {
         events.count == count && events.first?.seq ?? 0 == firstSeq
+    }
+}
+
+/// The parsed payloads of a batch's events, found by seq without hashing: a batch's seqs run on by one,
+/// so a seq's place is its distance from the first (and is checked, for a batch that breaks the rule
+/// and will be refused).
+public struct ProjectionPayloads: Sendable {
+    private let firstSeq: Int64
+    private let payloads: [(seq: Int64, payload: ProjectionPayload)]
+
+    /// None: each event's payload is parsed when it is folded.
+    public init() {
+        firstSeq = 0
+        payloads = []
+    }
+
+    public init(_ events: [Event]) {
+        firstSeq = events.first?.seq ?? 0
+        payloads = events.map { ($0.seq, NationalProjection.payload(of: $0)) }
+    }
+
+    /// The payload of the event at `seq`, when it is one of these.
+    public subscript(seq seq: Int64) -> ProjectionPayload? {
+        let (offset, overflow) = seq.subtractingReportingOverflow(firstSeq)
+        guard !overflow, offset >= 0, offset < Int64(payloads.count), payloads[Int(offset)].seq == seq else { return nil }
+        return payloads[Int(offset)].payload
     }
 }
 

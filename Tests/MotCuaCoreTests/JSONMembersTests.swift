@@ -27,6 +27,19 @@ struct JSONMembersTests {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parseMembers(#"{"a":1,"b":[}"#, count: 1) { $0 == "a" ? 0 : nil } }
     }
 
+    /// Names are matched on their decoded bytes: an escaped name is the same name, inside objects too.
+    @Test func escapedNamesAreDecoded() throws {
+        let text = #"{"st\u0061tus":4,"hold\"er":"x","flags":{"dig\u0069tised":true}}"#
+        let picked = try Self.members(text, ["status", "hold\"er", "flags"])
+        #expect(picked == [.int(4), .string("x"), .object(["digitised": .bool(true)])])
+        var names: [String] = []
+        _ = try JSONValue.parseMembers(text, count: 0, placeUTF8: { names.append(String(decoding: $0, as: UTF8.self)); return nil })
+        #expect(names == ["status", "hold\"er", "flags"])
+        #expect(throws: JSONValue.ParseError.self) { try Self.members(#"{"a\u00":1}"#, ["a"]) }
+        #expect(throws: JSONValue.ParseError.self) { try Self.members("{\"a\u{01}\":1}", ["a"]) }
+        #expect(throws: JSONValue.ParseError.self) { try Self.members(#"{"abc"#, ["a"]) }
+    }
+
     @Test func skippedMembersAreStillChecked() {
         #expect(throws: JSONValue.ParseError.self) { try Self.members(#"{"a":1,"b":{"c":[1,2}}"#, ["a"]) }
         #expect(throws: JSONValue.ParseError.self) { try Self.members(#"{"a":1,"b":"open"#, ["a"]) }

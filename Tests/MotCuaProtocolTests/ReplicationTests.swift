@@ -525,3 +525,33 @@ struct ReplicationWireTests {
         return ReplicationBatch(nodeID: "p01", firstSeq: 1, prevHash: EventChain.genesisHash, events: events)
     }
 }
+
+@Suite("Projection payloads")
+struct ProjectionPayloadTests {
+    /// Every field is found by its member name (the lookup reads the name's bytes), and near misses are not.
+    @Test func everyFieldIsReadByItsName() {
+        let members = ProjectionPayload.Field.allCases.map { "\"\($0.name)\":\($0.rawValue)" }
+        let payload = ProjectionPayload("{" + (members + [#""statu":99,"statuss":98,"Status":97,"":96"#]).joined(separator: ",") + "}")
+        for field in ProjectionPayload.Field.allCases { #expect(payload[field] == .int(Int64(field.rawValue)), "\(field.name)") }
+        let empty = ProjectionPayload(#"{"statu":1,"procedureCod":2,"resultDocuments":3}"#)
+        #expect(ProjectionPayload.Field.allCases.allSatisfy { empty[$0] == nil })
+        #expect(ProjectionPayload("not json")[.status] == nil)
+    }
+
+    /// A batch's payloads are found by seq; a seq outside the batch, or one a malformed batch does not
+    /// hold where its place says, finds none (the event's own payload is parsed instead).
+    @Test func payloadsAreFoundBySeq() {
+        func event(_ seq: Int64, _ status: Int) -> Event {
+            Event(seq: seq, dossierCode: "X", kind: "dossier.assigned", actor: "a", timeMs: 0, hlc: 0, payload: #"{"status":\#(status)}"#,
+                  prevHash: EventChain.genesisHash, hash: EventChain.genesisHash)
+        }
+        let payloads = ProjectionPayloads([event(7, 1), event(8, 2), event(9, 3)])
+        #expect(payloads[seq: 7]?[.status] == .int(1))
+        #expect(payloads[seq: 9]?[.status] == .int(3))
+        #expect(payloads[seq: 6] == nil && payloads[seq: 10] == nil && payloads[seq: .min] == nil)
+        let gapped = ProjectionPayloads([event(7, 1), event(9, 3)])
+        #expect(gapped[seq: 8] == nil)
+        #expect(gapped[seq: 9] == nil)
+        #expect(ProjectionPayloads()[seq: 0] == nil)
+    }
+}

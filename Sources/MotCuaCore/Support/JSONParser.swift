@@ -40,6 +40,14 @@ extension JSONValue {
     /// payloads that also carry forms and component lists, for every event it applies. When a member
     /// appears twice, the last one counts (as in an object).
     public static func parseMembers(_ text: String, count: Int, place: (String) -> Int?) throws(ParseError) -> [JSONValue?] {
+        try parseMembers(text, count: count, placeUTF8: { name in place(String(decoding: name, as: UTF8.self)) })
+    }
+
+    /// The same, with `place` reading each member name as UTF-8 bytes (escapes decoded): no string is
+    /// made for the names, which the hub reads for some twenty members of every event it applies.
+    public static func parseMembers(
+        _ text: String, count: Int, placeUTF8 place: (UnsafeBufferPointer<UInt8>) -> Int?
+    ) throws(ParseError) -> [JSONValue?] {
         try parseWhole(text) { (parser: inout JSONByteParser) throws(ParseError) in
             parser.skipWhitespace()
             guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "{") else { throw parser.error("expected an object") }
@@ -142,17 +150,19 @@ struct JSONByteParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
-        var members: [String: JSONValue] = [:]
-        try forEachMember { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
-            members[key] = try parser.parseValue(depth: depth + 1)
+        // Room for a small object at once (a dossier's flags, a path step): growing from empty reallocated
+        // and rehashed at the 2nd, 3rd and 5th member.
+        var members = [String: JSONValue](minimumCapacity: 8)
+        try forEachMember { (parser: inout JSONByteParser, key: UnsafeBufferPointer<UInt8>) throws(JSONValue.ParseError) in
+            members[String(decoding: key, as: UTF8.self)] = try parser.parseValue(depth: depth + 1)
         }
         return .object(members)
     }
 
     /// The top-level members `place` numbers, by number; the others skipped unbuilt.
-    mutating func parseMembers(count: Int, place: (String) -> Int?) throws(JSONValue.ParseError) -> [JSONValue?] {
+    mutating func parseMembers(count: Int, place: (UnsafeBufferPointer<UInt8>) -> Int?) throws(JSONValue.ParseError) -> [JSONValue?] {
         var values = [JSONValue?](repeating: nil, count: count)
-        try forEachMember { (parser: inout JSONByteParser, key: String) throws(JSONValue.ParseError) in
+        try forEachMember { (parser: inout JSONByteParser, key: UnsafeBufferPointer<UInt8>) throws(JSONValue.ParseError) in
             if let slot = place(key), values.indices.contains(slot) {
                 values[slot] = try parser.parseValue(depth: 1)
             } else {
@@ -162,25 +172,59 @@ struct JSONByteParser {
         return values
     }
 
-    /// Walks an object from its `{`: `body` reads (or skips) each member's value, the parser at it.
-    mutating func forEachMember(_ body: (inout JSONByteParser, String) throws(JSONValue.ParseError) -> Void) throws(JSONValue.ParseError) {
+    /// Walks an object from its `{`: `body` reads (or skips) each member's value, the parser at it, with
+    /// the member's name as UTF-8 bytes (in the text itself unless the name has escapes).
+    mutating func forEachMember(
+        _ body: (inout JSONByteParser, UnsafeBufferPointer<UInt8>) throws(JSONValue.ParseError) -> Void
+    ) throws(JSONValue.ParseError) {
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
-            let key = try parseString()
+            let key = try parseKey()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
-            try body(&self, key)
+            switch key {
+            case .inText(let range):
+                try body(&self, UnsafeBufferPointer(rebasing: bytes[range]))
+            case .decoded(let name):
+                let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: name.count)
+                defer { copy.deallocate() }
+                _ = copy.initialize(from: name)
+                try body(&self, UnsafeBufferPointer(copy))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") { index += 1; return }
             throw error("expected ',' or '}'")
         }
+    }
+
+    /// A member name: where it stands in the text, or its bytes once escapes are decoded.
+    enum Key {
+        case inText(Range<Int>)
+        case decoded([UInt8])
+    }
+
+    /// Reads a member name from its opening quote.
+    mutating func parseKey() throws(JSONValue.ParseError) -> Key {
+        let quote = index
+        var end = index + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                index = end + 1
+                return .inText(quote + 1..<end)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { index = end; throw error("control character in a string") }
+            end += 1
+        }
+        return .decoded(Array(try parseString().utf8))
     }
 
     mutating func parseArray(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
