@@ -118,10 +118,15 @@ public struct FederationServerChannel: HTTPChannelHandler {
     }
 }
 
-/// Closes an HTTP/2 connection when it should: on an error, and when the server stops (Hummingbird sends
-/// `ChannelShouldQuiesceEvent`) by a GOAWAY naming the last stream taken, then the close once those
-/// streams are answered, or after `grace`. A stopping hub thus finishes the batch a node has in flight and
-/// the node learns at once to reconnect later, instead of the shutdown waiting for idle clients.
+/// Closes an HTTP/2 connection when it should:
+/// - when the client has closed its side (Hummingbird's server allows half-closed connections, so the
+///   end of input is an event, not a close): once the open streams are answered. Left open, each
+///   connection a node let go when idle stayed in CLOSE_WAIT with its TLS buffers;
+/// - when the server stops (Hummingbird sends `ChannelShouldQuiesceEvent`): a GOAWAY naming the last
+///   stream taken, then the close once those streams are answered, or after `grace`. A stopping hub thus
+///   finishes the batch a node has in flight and the node learns at once to reconnect later, instead of
+///   the shutdown waiting for idle clients;
+/// - on an error.
 final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -145,6 +150,9 @@ final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler
         case is StreamClosedEvent:
             openStreams = max(0, openStreams - 1)
             if goingAway, openStreams == 0 { context.close(promise: nil) }
+        case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
+            goingAway = true
+            if openStreams == 0 { context.close(promise: nil) }
         case is ChannelShouldQuiesceEvent where !goingAway:
             goingAway = true
             let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: lastStreamID, errorCode: .noError, opaqueData: nil))

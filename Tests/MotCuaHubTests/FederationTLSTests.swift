@@ -241,6 +241,34 @@ struct FederationTLSTests {
         try await client.shutdown()
     }
 
+    /// A connection the client closes is closed at the hub too (not left half-closed, holding its buffers).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/net/tcp")))
+    func connectionsClientsCloseAreClosedAtTheHub() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        for version in [HTTPClient.Configuration.HTTPVersion.automatic, .http1Only] {
+            var tls = try FederationTLS.clientConfiguration(
+                certificatePath: hub.pki.certificatePath(for: .node("p01")), keyPath: hub.pki.keyPath(for: .node("p01")),
+                caPath: hub.pki.caCertificatePath)
+            tls.applicationProtocols = version == .http1Only ? ["http/1.1"] : ["h2", "http/1.1"]
+            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+            configuration.httpVersion = version
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let response = try await client.execute(HTTPClientRequest(url: hub.url + "/v1/whoami"), timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 1 << 16)
+            #expect(response.version == (version == .http1Only ? .http1_1 : .http2))
+            try await client.shutdown()
+            // The client closes its side once the TLS session has ended (NIOSSL waits up to 5 s for the
+            // hub's close_notify); then the hub's side must close too, not stay in CLOSE_WAIT.
+            var deadline = ContinuousClock.now + .seconds(10)
+            while sockets(port: hub.port).contains(.clientEstablished), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            deadline = ContinuousClock.now + .seconds(3)
+            while sockets(port: hub.port).contains(.hubHalfClosed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let left = sockets(port: hub.port)
+            #expect(!left.contains(.clientEstablished) && !left.contains(.hubHalfClosed), "\(response.version): \(left)")
+        }
+    }
+
     /// Independent clients from Debian's packages: nghttp speaks HTTP/2 with a client certificate, and
     /// openssl s_client shows TLS 1.3 and is refused without one.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
@@ -278,6 +306,29 @@ struct FederationTLSTests {
         // the refusal shows as the server's alert or a closed connection, and never as an answer.
         #expect(!withoutCert.output.contains("\"status\":\"ok\""), "the hub answered without a client certificate")
         #expect(!withoutCert.output.contains("HTTP/1.1 200"), "the hub answered without a client certificate")
+    }
+}
+
+/// What a connection to a local server's `port` looks like in /proc/net/tcp and tcp6.
+enum SocketSide: Hashable {
+    /// The client's end, still established.
+    case clientEstablished
+    /// The server's end in CLOSE_WAIT: the client has closed, the server has not.
+    case hubHalfClosed
+    case other
+}
+
+func sockets(port: Int) -> [SocketSide] {
+    let suffix = String(format: ":%04X", port)
+    return ["/proc/net/tcp", "/proc/net/tcp6"].flatMap { path -> [SocketSide] in
+        guard let table = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return table.split(separator: "\n").dropFirst().compactMap { line -> SocketSide? in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 3 else { return nil }
+            if fields[2].hasSuffix(suffix), fields[3] == "01" { return .clientEstablished }
+            if fields[1].hasSuffix(suffix), fields[3] == "08" { return .hubHalfClosed }
+            return fields[1].hasSuffix(suffix) || fields[2].hasSuffix(suffix) ? .other : nil
+        }
     }
 }
 
