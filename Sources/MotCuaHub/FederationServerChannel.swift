@@ -56,7 +56,7 @@ public struct FederationServerChannel: HTTPChannelHandler {
     }
 
     /// The HTTP/2 settings and windows of every hub connection.
-    static var http2Configuration: NIOHTTP2Handler.Configuration {
+    static let http2Configuration: NIOHTTP2Handler.Configuration = {
         var configuration = NIOHTTP2Handler.Configuration()
         configuration.connection.initialSettings = nioDefaultSettings + [
             HTTP2Setting(parameter: .initialWindowSize, value: streamWindow)
@@ -64,7 +64,7 @@ public struct FederationServerChannel: HTTPChannelHandler {
         configuration.connection.targetWindowSize = connectionWindow
         configuration.stream.targetWindowSize = streamWindow
         return configuration
-    }
+    }()
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {

@@ -9,7 +9,12 @@ struct JSONMembersTests {
 
     /// The members named, by their place in `names`.
     static func members(_ text: String, _ names: [String]) throws -> [JSONValue?] {
-        try JSONValue.parseMembers(text, count: names.count) { names.firstIndex(of: $0) }
+        try parse(text, count: names.count) { names.firstIndex(of: $0) }
+    }
+
+    /// Members placed by name, the name decoded from the bytes the parser hands over.
+    static func parse(_ text: String, count: Int, place: (String) -> Int?) throws -> [JSONValue?] {
+        try JSONValue.parseMembers(text, count: count, placeUTF8: { place(String(decoding: $0, as: UTF8.self)) })
     }
 
     @Test func wantedMembersAreTheSameAsAFullParse() throws {
@@ -22,9 +27,9 @@ struct JSONMembersTests {
 
     /// The last of a repeated member counts, a JSON null is kept as present, places out of range are ignored.
     @Test func repeatedNullAndOutOfRangeMembers() throws {
-        let repeated = try JSONValue.parseMembers(#"{"a":1,"b":null,"a":{"c":2},"z":3}"#, count: 2) { ["a": 0, "b": 1, "z": 7][$0] }
+        let repeated = try Self.parse(#"{"a":1,"b":null,"a":{"c":2},"z":3}"#, count: 2) { ["a": 0, "b": 1, "z": 7][$0] }
         #expect(repeated == [.object(["c": .int(2)]), .some(.null)])
-        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parseMembers(#"{"a":1,"b":[}"#, count: 1) { $0 == "a" ? 0 : nil } }
+        #expect(throws: JSONValue.ParseError.self) { try Self.parse(#"{"a":1,"b":[}"#, count: 1) { $0 == "a" ? 0 : nil } }
     }
 
     /// Names are matched on their decoded bytes: an escaped name is the same name, inside objects too.

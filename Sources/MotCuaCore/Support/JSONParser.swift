@@ -38,13 +38,8 @@ extension JSONValue {
     /// the others are checked for shape and skipped without building anything. Values come back by
     /// number, with no dictionary to build or hash: the hub's projection reads two dozen members of
     /// payloads that also carry forms and component lists, for every event it applies. When a member
-    /// appears twice, the last one counts (as in an object).
-    public static func parseMembers(_ text: String, count: Int, place: (String) -> Int?) throws(ParseError) -> [JSONValue?] {
-        try parseMembers(text, count: count, placeUTF8: { name in place(String(decoding: name, as: UTF8.self)) })
-    }
-
-    /// The same, with `place` reading each member name as UTF-8 bytes (escapes decoded): no string is
-    /// made for the names, which the hub reads for some twenty members of every event it applies.
+    /// appears twice, the last one counts (as in an object). `place` reads each member name as UTF-8
+    /// bytes (escapes decoded), so no string is made for the names.
     public static func parseMembers(
         _ text: String, count: Int, placeUTF8 place: (UnsafeBufferPointer<UInt8>) -> Int?
     ) throws(ParseError) -> [JSONValue?] {
