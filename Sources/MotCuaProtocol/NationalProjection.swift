@@ -356,13 +356,23 @@ public struct ProjectionPlan: Sendable {
     public let payloads: ProjectionPayloads
     public let rows: [String: NationalDossier]
     public let hops: [String: [Int: NationalHop]]
+    /// Dossiers the events speak of that folding from nothing left without a row: events that change only
+    /// a row the index already holds (a decision, a payment). Their rows must be read before folding.
+    public let unplanned: [String]
 
     public init(_ events: [Event], node: String) {
         firstSeq = events.first?.seq ?? 0
         count = events.count
         let payloads = ProjectionPayloads(events)
         self.payloads = payloads
-        (rows, hops) = NationalProjection.fold(events, payloads: payloads, node: node, from: [:])
+        let (rows, hops) = NationalProjection.fold(events, payloads: payloads, node: node, from: [:])
+        self.rows = rows
+        self.hops = hops
+        var seen = Set<String>()
+        unplanned = events.compactMap { event in
+            guard let code = event.dossierCode, rows[code] == nil, seen.insert(code).inserted else { return nil }
+            return code
+        }
     }
 
     /// Whether the plan was made from exactly these events (not when the receiver skips a prefix it

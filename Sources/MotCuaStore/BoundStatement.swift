@@ -46,9 +46,10 @@ struct BoundStatement {
         if code != SQLITE_OK && bindingFailure == nil { bindingFailure = (index, code) }
     }
 
-    /// Runs the statement with the values bound, then resets it for the next row. A refused binding
-    /// fails the run without executing anything.
-    mutating func run() throws {
+    /// Runs the statement with the values bound, then resets it for the next row; returns the number of
+    /// rows it changed. A refused binding fails the run without executing anything.
+    @discardableResult
+    mutating func run() throws -> Int {
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -65,5 +66,6 @@ struct BoundStatement {
                 resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)),
                 sql: String(cString: sqlite3_sql(statement)))
         }
+        return Int(sqlite3_changes(connection))
     }
 }

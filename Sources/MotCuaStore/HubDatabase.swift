@@ -218,105 +218,59 @@ public final class HubDatabase: Sendable {
         }
     }
 
-    /// Writes the index rows and journeys of `events` (the part of a batch the receiver applies). Dossiers
-    /// the index already holds are folded here from their rows; the others come from the plan, folded before
-    /// the writer from nothing, which is what folding them here would give.
+    /// Writes the index rows and journeys of `events` (the part of a batch the receiver applies). The plan
+    /// folded every dossier of the batch from nothing, which is right for the dossiers the index has never
+    /// seen (in a backlog, most): their rows are inserted as planned, and the insert itself tells which
+    /// dossiers the index already holds, with no lookup before. Those, and the dossiers whose events the
+    /// plan could not fold from nothing, are folded again here from their rows.
     static func project(_ events: [Event], plan: ProjectionPlan, node: String, db: Database) throws {
-        let existing = try existingRows(of: events, db: db)
-        let covered = plan.covers(events)
-        // Taken as they are (not copied entry by entry: a batch's rows are a few MB of fresh pages).
-        var rows = covered ? plan.rows : [:]
-        var hops = covered ? plan.hops : [:]
-        if !existing.isEmpty || !covered {
-            let refold = covered ? events.filter { event in event.dossierCode.map { existing[$0] != nil } ?? false } : events
-            for code in existing.keys {
-                rows[code] = nil
-                hops[code] = nil
-            }
-            let (refolded, stays) = NationalProjection.fold(refold, payloads: plan.payloads, node: node, from: existing)
-            rows.merge(refolded) { $1 }
-            hops.merge(stays) { $1 }
+        let statements = try ProjectionStatements(db)
+        guard plan.covers(events) else {
+            // The receiver skipped a prefix: fold the rest from what the index holds.
+            let existing = try existingRows(of: events.compactMap(\.dossierCode), db: db)
+            let (rows, hops) = NationalProjection.fold(events, payloads: plan.payloads, node: node, from: existing)
+            try write(rows: rows, hops: hops, node: node, statements: statements, db: db)
+            return
         }
-        // A dossier first seen through the node that holds it belongs to the node that filed it.
-        for owner in Set(rows.values.map(\.node)) where owner != node {
+        try registerOwners(of: plan.rows.values, node: node, db: db)
+        var held = plan.unplanned
+        for row in plan.rows.values where try !statements.insertNew(row) {
+            held.append(row.code)
+        }
+        if held.isEmpty {
+            try statements.writeHops(plan.hops, db: db)
+            return
+        }
+        let heldCodes = Set(held)
+        try statements.writeHops(plan.hops.filter { !heldCodes.contains($0.key) }, db: db)
+        let existing = try existingRows(of: held, db: db)
+        let refold = events.filter { event in event.dossierCode.map(heldCodes.contains) ?? false }
+        let (rows, hops) = NationalProjection.fold(refold, payloads: plan.payloads, node: node, from: existing)
+        try write(rows: rows, hops: hops, node: node, statements: statements, db: db)
+    }
+
+    /// Upserts folded rows and their stays.
+    private static func write(
+        rows: [String: NationalDossier], hops: [String: [Int: NationalHop]], node: String, statements: ProjectionStatements, db: Database
+    ) throws {
+        try registerOwners(of: rows.values, node: node, db: db)
+        try statements.writeHops(hops, db: db)
+        for row in rows.values { try statements.upsert(row) }
+    }
+
+    /// A dossier first seen through the node that holds it belongs to the node that filed it.
+    private static func registerOwners(of rows: some Sequence<NationalDossier>, node: String, db: Database) throws {
+        var owners = Set<String>()
+        for row in rows where row.node != node { owners.insert(row.node) }
+        for owner in owners {
             try db.execute(sql: "INSERT OR IGNORE INTO nodes(node_id, applied_hash) VALUES (?, ?)", arguments: [owner, EventChain.genesisHash])
-        }
-        let upsertHop = try db.cachedStatement(sql: """
-            INSERT INTO national_hops(code, idx, node, unit, level, arrived_at_ms, received_at_ms, left_at_ms, step_due_at_ms, step)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(code, idx) DO UPDATE SET node = coalesce(excluded.node, node), unit = excluded.unit,
-                level = coalesce(excluded.level, level), arrived_at_ms = excluded.arrived_at_ms,
-                received_at_ms = coalesce(excluded.received_at_ms, received_at_ms), left_at_ms = coalesce(excluded.left_at_ms, left_at_ms),
-                step_due_at_ms = coalesce(excluded.step_due_at_ms, step_due_at_ms), step = coalesce(excluded.step, step)
-            """)
-        // Stays at a node's own units name no node: the directory says which node serves the unit.
-        let serving = try db.cachedStatement(sql: "SELECT node_id FROM federation_units WHERE code = ?")
-        var servingNode: [String: String?] = [:]
-        for (code, byIndex) in hops {
-            for hop in byIndex.values {
-                var node = hop.node
-                if node == nil {
-                    if let known = servingNode[hop.unit] {
-                        node = known
-                    } else {
-                        node = try String.fetchOne(serving, arguments: [hop.unit])
-                        servingNode[hop.unit] = .some(node)
-                    }
-                }
-                try upsertHop.execute(arguments: [
-                    code, hop.index, node, hop.unit, hop.level, hop.arrivedAtMs, hop.receivedAtMs, hop.leftAtMs, hop.stepDueAtMs, hop.step,
-                ])
-            }
-        }
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO national_dossiers(code, node_id, receiving_unit, competent_unit, holder_unit, holder_level, procedure_code, status,
-                state, channel, submitted_at_ms, received_at_ms, due_at_ms, finished_at_ms, returned_at_ms, flags, applicant_ref, last_seq,
-                receiving_node, competent_node, holder_node, hop, cross_node)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(code) DO UPDATE SET receiving_node = excluded.receiving_node, competent_node = excluded.competent_node,
-                holder_node = excluded.holder_node, hop = excluded.hop, cross_node = excluded.cross_node,
-                node_id = excluded.node_id, receiving_unit = excluded.receiving_unit,
-                competent_unit = excluded.competent_unit, holder_unit = excluded.holder_unit, holder_level = excluded.holder_level,
-                procedure_code = excluded.procedure_code,
-                status = excluded.status, state = excluded.state, channel = excluded.channel, submitted_at_ms = excluded.submitted_at_ms,
-                received_at_ms = excluded.received_at_ms, due_at_ms = excluded.due_at_ms, finished_at_ms = excluded.finished_at_ms,
-                returned_at_ms = excluded.returned_at_ms, flags = excluded.flags, applicant_ref = excluded.applicant_ref,
-                last_seq = excluded.last_seq
-            """)
-        var bound = BoundStatement(upsert, in: db)
-        for row in rows.values {
-            bound.bind(1, row.code)
-            bound.bind(2, row.node)
-            bound.bind(3, row.receivingUnit)
-            bound.bind(4, row.competentUnit)
-            bound.bind(5, row.holderUnit)
-            bound.bind(6, row.level)
-            bound.bind(7, row.procedureCode)
-            bound.bind(8, row.status)
-            bound.bind(9, row.state)
-            bound.bind(10, row.channel)
-            bound.bind(11, row.submittedAtMs)
-            bound.bind(12, row.receivedAtMs)
-            bound.bind(13, row.dueAtMs)
-            bound.bind(14, row.finishedAtMs)
-            bound.bind(15, row.returnedAtMs)
-            bound.bind(16, row.flags.canonicalText)
-            bound.bind(17, row.applicantRef)
-            bound.bind(18, row.lastSeq)
-            bound.bind(19, row.receivingNode)
-            bound.bind(20, row.competentNode)
-            bound.bind(21, row.holderNode)
-            bound.bind(22, row.hop)
-            bound.bind(23, row.crossNode)
-            try bound.run()
         }
     }
 
-    /// The rows the batch's dossiers already have, fetched with a few `IN` lists rather than one query per
-    /// event (most events of a backlog are filings of dossiers the index has never seen).
-    static func existingRows(of events: [Event], db: Database) throws -> [String: NationalDossier] {
+    /// The rows the index holds of these dossiers, fetched with a few `IN` lists rather than one query each.
+    static func existingRows(of dossierCodes: [String], db: Database) throws -> [String: NationalDossier] {
         var seen = Set<String>()
-        let codes = events.compactMap(\.dossierCode).filter { seen.insert($0).inserted }
+        let codes = dossierCodes.filter { seen.insert($0).inserted }
         var rows: [String: NationalDossier] = [:]
         let chunk = 256
         var start = 0

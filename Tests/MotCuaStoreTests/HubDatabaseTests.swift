@@ -29,6 +29,7 @@ private struct NodeLog {
             "competentUnit": .string("P01.D01.C01"), "holderUnit": .string("P01.D01.C01"), "holderLevel": .string("commune"),
             "applicantRef": .string(String(repeating: "a", count: 64)), "hop": .int(0),
             "flags": .object(["digitised": .bool(true), "paidOnline": .bool(false)]),
+            "path": .array([.object(["i": .int(0), "unit": .string("P01.D01.C01"), "arrivedAt": .string("2026-03-02T08:00:00+07:00")])]),
         ])
     }
 
@@ -36,7 +37,16 @@ private struct NodeLog {
         append(code, .received, [
             "status": .int(2), "state": .string("received"), "holderNode": .string(node), "hop": .int(0),
             "dueAt": .string("2026-03-09T17:00:00+07:00"), "flags": .object(["identityVerified": .bool(true)]),
+            "path": .array([.object([
+                "i": .int(0), "unit": .string("P01.D01.C01"), "arrivedAt": .string("2026-03-02T08:00:00+07:00"),
+                "receivedAt": .string("2026-03-02T09:00:00+07:00"), "step": .string("reception"),
+            ])]),
         ])
+    }
+
+    /// An event that only changes a row the index holds: folded from nothing it gives no row.
+    mutating func decide(_ code: String) {
+        append(code, .decided, ["status": .int(4), "state": .string("decided")])
     }
 
     func batch(_ seqs: ClosedRange<Int>) -> ReplicationBatch {
@@ -52,14 +62,20 @@ private struct NodeLog {
         }
         return rows
     }
+
+    /// The stays of each dossier after the whole log.
+    var expectedStays: [String: [NationalHop]] {
+        NationalProjection.fold(events, node: node, from: [:]).hops.mapValues { $0.values.sorted { $0.index < $1.index } }
+    }
 }
 
 
 @Suite("Hub index")
 struct HubDatabaseTests {
-    /// Batches mixing new dossiers with dossiers the index already holds, and a batch re-sent with an
-    /// applied prefix: the rows folded before the writer and those folded inside it give the same index
-    /// as folding the whole log one event at a time.
+    /// Batches mixing new dossiers with dossiers the index already holds (one whose event gives no row
+    /// when folded from nothing), and a batch re-sent with an applied prefix: the rows and stays folded
+    /// before the writer and those folded inside it give the same index as folding the whole log one
+    /// event at a time.
     @Test func rowsFoldedBeforeAndInsideTheWriterAgree() async throws {
         let folder = try ScratchFolder("motcua-hub")
         let hub = try HubDatabase(path: folder.path("hub.sqlite"))
@@ -70,6 +86,8 @@ struct HubDatabaseTests {
         for index in 7...9 { log.file("D\(index)") }                         // 10-12: new again
         log.receive("D7")                                                     // 13: filed in the same batch
         log.receive("D4")                                                     // 14: known
+        log.decide("D5")                                                      // 15: known, nothing from nothing
+        log.file("D10")                                                       // 16: new
         let limits = ReplicationLimits()
         func apply(_ seqs: ClosedRange<Int>) async throws -> ReplicationReceiver.Decision {
             try await hub.receive(log.batch(seqs), from: "p01", limits: limits, nowMs: 1_772_500_000_000)
@@ -79,11 +97,18 @@ struct HubDatabaseTests {
         // Re-sent from seq 11 on: 11 and 12 are skipped, 13 and 14 applied.
         guard case .apply(let events, _, _) = try await apply(11...14) else { Issue.record("third batch not applied"); return }
         #expect(events.map(\.seq) == [13, 14])
+        guard case .apply = try await apply(15...16) else { Issue.record("fourth batch not applied"); return }
         for (code, expected) in log.expectedRows {
             let row = try #require(try await hub.dossier(code))
             #expect(row == expected, "\(code)")
         }
-        #expect(try await hub.dossiers(NationalFilter()).items.count == 9)
+        #expect(try await hub.dossier("D5")?.status == 4)
+        let stays = log.expectedStays
+        #expect(stays.count == 10 && stays["D1"]?.first?.receivedAtMs != nil)
+        for (code, expected) in stays {
+            #expect(try await hub.path(of: code) == expected, "\(code)")
+        }
+        #expect(try await hub.dossiers(NationalFilter()).items.count == 10)
         let received = try await hub.dossiers(NationalFilter(status: 2)).items.map(\.code)
         #expect(received == ["D1", "D2", "D3", "D4", "D7"])
     }
