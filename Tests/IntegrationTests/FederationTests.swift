@@ -284,6 +284,34 @@ struct FederationTests {
         await federation.shutdown()
     }
 
+    /// The node's certificate is revoked and a new one issued from the same CA while the node runs: it
+    /// picks the new one up from its file, with no restart. After the hub restarts every connection is
+    /// made afresh, and the revoked certificate would be refused.
+    @Test func aNodeSwitchesToAReissuedCertificateWithoutARestart() async throws {
+        let federation = try await LocalFederationHarness()
+        do {
+            let before = await federation.load("p01", count: 20, workers: 4)
+            try await waitFor(timeout: 10) { try await federation.hubCodes(node: "p01").isSuperset(of: before) }
+            let pid = try federation.pid("p01")
+            let pki = federation.stateDir + "/pki"
+            let revoked = try runMotCua(["certs", "revoke", "--dir", pki, "--role", "node", "--id", "p01", "--reason", "key rotation"])
+            #expect(revoked.status == 0, "\(revoked.output)")
+            let issued = try runMotCua(["certs", "issue", "--dir", pki, "--role", "node", "--id", "p01"])
+            #expect(issued.status == 0, "\(issued.output)")
+            kill(try federation.pid("hub"), SIGTERM)
+            try await waitFor(timeout: 10) { (try? await federation.national("/v1/national/nodes")) == nil }
+            try await federation.restartHub()
+            let after = await federation.load("p01", count: 20, workers: 4)
+            #expect(after.count == 20)
+            try await waitFor(timeout: 15) { try await federation.hubCodes(node: "p01").isSuperset(of: after) }
+            #expect(try federation.pid("p01") == pid)
+        } catch {
+            await federation.shutdown()
+            throw error
+        }
+        await federation.shutdown()
+    }
+
     @Test func theHubAwayForThirtySecondsThenEverythingArrivesInOrder() async throws {
         let federation = try await LocalFederationHarness()
         do {
