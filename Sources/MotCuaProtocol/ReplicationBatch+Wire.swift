@@ -3,7 +3,8 @@ import MotCuaCore
 
 extension ReplicationBatch {
     /// The batch as wire JSON, written without `JSONEncoder` (the same object shape the Codable
-    /// conformance reads and writes; this is the hot path of replication).
+    /// conformance reads and writes). Nodes send the binary frame (`binaryFrame`); the hub also takes this
+    /// JSON form (`parseWire`), for tools such as curl and nghttp.
     public func wireText() -> String {
         JSONValue.object([
             "version": .int(Int64(version)), "nodeID": .string(nodeID), "firstSeq": .int(firstSeq), "prevHash": .string(prevHash),
