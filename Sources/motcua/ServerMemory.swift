@@ -16,7 +16,8 @@ import Foundation
 /// faulting in and zeroing those pages (node CPU per event in three 34-node drains each: 7.9-9.2 µs
 /// before, 6.7-7.4 µs after).
 ///
-/// Once quiet, a process also lets go of the code it mapped but no longer runs (`releaseCodePages`). Most of
+/// Once start-up is over, and once quiet after each burst, a process also lets go of the code it mapped
+/// but no longer runs (`releaseCodePages`). Most of
 /// a server's resident set is code: the kernel maps a file's cached pages 64 KB around each page a
 /// process first runs, and start-up (command line, migrations, TLS set-up) runs code that serving never
 /// touches again. A hub 80 s after `motcua up` of the 2025 topology held 60.3 MB resident, 22 MB of it the
@@ -37,8 +38,9 @@ enum ServerMemory {
     static let quietCPUSeconds = checkIntervalSeconds / 100
     /// Below this much, a process that has just started counts as settled (5 % of a core): a hub answering
     /// the directory checks of 39 nodes while the federation starts (each asks every 2 s in its first
-    /// minute) uses 1-2 %. A node taking 167 submissions/s uses about as much: a trim under such a load,
-    /// repeated whenever it dipped, cost the replication lag its p99 (7 to 10 ms, from 5).
+    /// minute) uses 1-2 %. A node taking 167 submissions/s uses about as much, which is why quiet stays at
+    /// 1 %: with quiet at 5 %, such nodes were trimmed whenever their load dipped, and the replication lag's
+    /// p99 went to 9-11 ms (5-9 ms otherwise).
     static let settledCPUSeconds = checkIntervalSeconds * 0.05
 
     static func startTrimming() {
@@ -76,8 +78,9 @@ enum ServerMemory {
 
     /// Unmaps the pages of every executable file mapping (the binary's code and the shared libraries'):
     /// those the process runs again fault straight back in from the page cache. Only read-only,
-    /// executable, file-backed mappings are touched: their pages always equal the file's, so dropping them
-    /// loses nothing (a writable or anonymous mapping would lose its contents). Returns the mappings released.
+    /// executable, file-backed mappings are touched: their pages equal the file's (unless a debugger has
+    /// planted breakpoints in them), so dropping them loses nothing; a writable or anonymous mapping would
+    /// lose its contents. Returns the mappings released.
     @discardableResult
     static func releaseCodePages() -> Int {
         #if os(Linux)
