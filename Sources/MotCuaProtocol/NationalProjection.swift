@@ -351,8 +351,6 @@ public struct ProjectionPayload: Sendable, Hashable {
 /// stays of its dossiers folded as if the index held none of them. Inside the writer, dossiers the index
 /// does hold are folded again from their rows; the others are taken from here as they are.
 public struct ProjectionPlan: Sendable {
-    public let firstSeq: Int64
-    public let count: Int
     public let payloads: ProjectionPayloads
     public let rows: [String: NationalDossier]
     public let hops: [String: [Int: NationalHop]]
@@ -361,8 +359,6 @@ public struct ProjectionPlan: Sendable {
     public let unplanned: [String]
 
     public init(_ events: [Event], node: String) {
-        firstSeq = events.first?.seq ?? 0
-        count = events.count
         let payloads = ProjectionPayloads(events)
         self.payloads = payloads
         let (rows, hops) = NationalProjection.fold(events, payloads: payloads, node: node, from: [:])
@@ -377,9 +373,7 @@ public struct ProjectionPlan: Sendable {
 
     /// Whether the plan was made from exactly these events (not when the receiver skips a prefix it
     /// already applied).
-    public func covers(_ events: [Event]) -> Bool {
-        events.count == count && events.first?.seq ?? 0 == firstSeq
-    }
+    public func covers(_ events: [Event]) -> Bool { payloads.covers(events) }
 }
 
 /// The parsed payloads of a batch's events, found by seq without hashing: a batch's seqs run on by one,
@@ -398,6 +392,11 @@ public struct ProjectionPayloads: Sendable {
     public init(_ events: [Event]) {
         firstSeq = events.first?.seq ?? 0
         payloads = events.map { ($0.seq, NationalProjection.payload(of: $0)) }
+    }
+
+    /// Whether these are the payloads of exactly `events` (same first seq, same count).
+    func covers(_ events: [Event]) -> Bool {
+        events.count == payloads.count && events.first?.seq ?? 0 == firstSeq
     }
 
     /// The payload of the event at `seq`, when it is one of these.
