@@ -32,11 +32,15 @@ final class GroupCommitter: Sendable {
 
     /// Moves committed pages into the database file off the writer's path.
     let checkpointer: Checkpointer
+    /// Runs on the writer's thread after each commit, before the listeners are woken (the node keeps its
+    /// log head this way).
+    private let afterCommit: (@Sendable (Database) -> Void)?
 
-    init(writer: DatabasePool, batchLimit: Int = 256, weightLimit: Int = 4096) {
+    init(writer: DatabasePool, batchLimit: Int = 256, weightLimit: Int = 4096, afterCommit: (@Sendable (Database) -> Void)? = nil) {
         self.writer = writer
         self.batchLimit = batchLimit
         self.weightLimit = weightLimit
+        self.afterCommit = afterCommit
         checkpointer = Checkpointer(path: writer.path)
     }
 
@@ -93,6 +97,7 @@ final class GroupCommitter: Sendable {
             let outcomes = OutcomeBox(count: batch.count)
             do {
                 try commit(batch, outcomes: outcomes, db: db)
+                afterCommit?(db)
                 if batch.contains(where: \.wakesListeners) { notifier.notify() }
                 checkpointer.committed()
                 for (index, job) in batch.enumerated() { job.finish(outcomes.get(index)) }

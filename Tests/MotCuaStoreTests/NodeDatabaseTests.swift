@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MotCuaCore
+import Synchronization
 import Testing
 
 @testable import MotCuaStore
@@ -142,6 +143,33 @@ struct NodeDatabaseTests {
                 """)
         }
         #expect(mismatched == 0)
+    }
+
+    /// The head the replication agent reads without a query: set by the writer after each commit, before
+    /// the commit's listeners run, untouched by a refused change, and read from the file on opening.
+    @Test func theCommittedHeadFollowsEveryCommit() async throws {
+        let node = try await TemporaryNode()
+        defer { node.remove() }
+        #expect(node.database.committedHead == (try await node.database.head().seq))
+        let seen = Mutex<[Int64]>([])
+        let listening = node.database.commits.subscribe { seen.withLock { $0.append(node.database.committedHead) } }
+        let codes = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<40 { group.addTask { try await node.submitOnline(index).dossier.code } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let head = try await node.database.head().seq
+        #expect(node.database.committedHead == head)
+        // Each wake-up saw the head of its own commit: never behind an earlier one, the last one the head.
+        let heads = seen.withLock { $0 }
+        #expect(!heads.isEmpty && heads == heads.sorted() && heads.last == head)
+        // A refused change commits nothing and leaves it where it was.
+        await #expect(throws: DossierError.self) { try await node.act(codes[0], .returnResult(note: nil, satisfaction: nil), as: receiver) }
+        #expect(node.database.committedHead == head)
+        listening.cancel()
+        _ = try await node.act(codes[0], .receive(note: nil), as: receiver)
+        #expect(node.database.committedHead == head + 1)
+        try node.database.close()
+        #expect(try NodeDatabase(path: node.path).committedHead == head + 1)
     }
 
     @Test func tamperedEventIsDetectedAndNamed() async throws {

@@ -140,7 +140,9 @@ public final class ReplicationAgent: Service, Sendable {
                 let timeout = max(0.001, min(5, (tickAt ?? now().addingTimeInterval(5)).timeIntervalSince(now())))
                 let woken = await doorbell.wait(timeout: .milliseconds(Int64(timeout * 1000)))
                 if Task.isCancelled || stopping.isSet { break }
-                let head = (try? await database.head().seq) ?? sender.localHead
+                // Woken by a commit: the head the writer kept, no read. On the timer (idle, or a back-off
+                // ending) the head is read from the file.
+                let head = woken ? database.committedHead : ((try? await database.head().seq) ?? sender.localHead)
                 pending += sender.committed(localHead: head, now: now())
                 // A due timer fires even when commits keep waking us, or a busy node would never end
                 // its back-off.
