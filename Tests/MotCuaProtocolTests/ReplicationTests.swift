@@ -397,6 +397,42 @@ struct ReplicationSenderTests {
         #expect(early.contains(10))
     }
 
+    @Test func aHubThatIsNotListeningIsTriedAgainWithinAQuarterOfASecond() {
+        let policy = ReplicationSender.Backoff()
+        #expect((1...5).map { policy.ceilingMs(failures: $0, listening: false) } == [100, 200, 250, 250, 250])
+        // A lower cap than the general one never raises it.
+        #expect(ReplicationSender.Backoff(capMs: 150).ceilingMs(failures: 9, listening: false) == 150)
+
+        var (sender, _) = started(ack: 0, head: 3, seed: 5)
+        var now = t0
+        var refused: [Int64] = []
+        for _ in 0..<200 {
+            _ = sender.loaded(events: read(after: 0, upTo: 3), now: now)
+            guard let delay = scheduledDelayMs(sender.failed(now: now, hubListening: false), from: now) else {
+                Issue.record("no retry scheduled")
+                break
+            }
+            refused.append(delay)
+            now = sender.retryAt!
+            #expect(sender.tick(now: now) == [.load(afterSeq: 0, limit: 2000, maxBytes: 1 << 20)])
+        }
+        #expect(refused.allSatisfy { $0 >= 10 && $0 <= 250 })
+        #expect(refused.dropFirst(3).max()! > 200)
+        // The hub answers again but fails (a 5xx, a time-out): the failure count carries on, and the
+        // delays are drawn up to the general cap.
+        var answered: [Int64] = []
+        for _ in 0..<200 {
+            _ = sender.loaded(events: read(after: 0, upTo: 3), now: now)
+            guard let delay = scheduledDelayMs(sender.failed(now: now), from: now) else { break }
+            answered.append(delay)
+            now = sender.retryAt!
+            _ = sender.tick(now: now)
+        }
+        #expect(answered.allSatisfy { $0 >= 10 && $0 <= 1000 })
+        #expect(answered.max()! > 250)
+        #expect(sender.consecutiveFailures == 400)
+    }
+
     @Test func successResetsTheFailureCount() {
         var (sender, _) = started(ack: 0, head: 4)
         _ = sender.loaded(events: read(after: 0, upTo: 2), now: t0)

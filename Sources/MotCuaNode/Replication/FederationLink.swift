@@ -4,6 +4,7 @@ import Logging
 import MotCuaSecurity
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// The node's mutual-TLS link to the hub: one HTTP client with the node's certificate, replaced when the
@@ -64,6 +65,18 @@ final class FederationLink: Sendable {
     }
 
     func shutdown() async { try? await client.shutdown() }
+
+    /// Whether a failed call found nobody listening at the hub's address (the connection was refused on
+    /// every address tried): the hub process is down or restarting, not slow or refusing us.
+    static func nobodyListening(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        if let error = error as? NIOConnectionError {
+            // A name that resolves to several addresses is tried on each: refused only if all refused.
+            return error.dnsAError == nil && error.dnsAAAAError == nil && !error.connectionErrors.isEmpty
+                && error.connectionErrors.allSatisfy { nobodyListening($0.error) }
+        }
+        return false
+    }
 
     /// One request to the hub; the answer's status and body (up to `limit` bytes).
     func call(

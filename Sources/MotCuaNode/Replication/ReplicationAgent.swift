@@ -118,6 +118,9 @@ public final class ReplicationAgent: Service, Sendable {
                         case .failure(.unavailable(let reason)):
                             lastError = reason
                             pending += sender.failed(now: now())
+                        case .failure(.notListening(let reason)):
+                            lastError = reason
+                            pending += sender.failed(now: now(), hubListening: false)
                         }
                         // A re-issued certificate (rotation, or after a revocation) is picked up without a
                         // restart: the next connection presents the new one.
@@ -169,6 +172,8 @@ public final class ReplicationAgent: Service, Sendable {
     enum SendFailure: Error {
         case refused(String)
         case unavailable(String)
+        /// The connection was refused: nothing listens at the hub's address (it is down or restarting).
+        case notListening(String)
     }
 
     func send(_ batch: ReplicationBatch, link: FederationLink) async -> Result<ReplicationReply, SendFailure> {
@@ -184,6 +189,7 @@ public final class ReplicationAgent: Service, Sendable {
                 return .failure(.unavailable("hub answered HTTP \(status)"))
             }
         } catch {
+            if FederationLink.nobodyListening(error) { return .failure(.notListening("hub not listening: \(error)")) }
             return .failure(.unavailable("hub unreachable: \(error)"))
         }
     }
