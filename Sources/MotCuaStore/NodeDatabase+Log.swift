@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MotCuaCore
+import Synchronization
 
 /// The result of re-walking the log.
 public struct ChainReport: Sendable, Codable {
@@ -54,19 +55,24 @@ extension NodeDatabase {
         }
     }
 
-    /// Events after a position, for replication and tools; bounded.
-    /// Read on the caller's thread: a hand-off to a reader queue and back cost the replication agent
-    /// 0.2-0.3 ms of lag per read on this machine, more than the read itself (bounded: 10,000 events).
+    /// Events after a position, for replication and tools; bounded (10,000 events).
+    /// The newest ones come from memory (`CommittedTail`) when they are all there. Otherwise they are
+    /// read on the caller's thread: a hand-off to a reader queue and back cost the replication agent
+    /// 0.2-0.3 ms of lag per read on this machine, more than the read itself.
     public func events(after seq: Int64, limit: Int) async throws -> [Event] {
-        try readHere { db in
-            // Through a cursor: each row is read in place, not copied into a Row first.
-            let bound = max(1, min(limit, 10_000))
-            var events: [Event] = []
-            events.reserveCapacity(min(bound, 1_000))
-            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.eventColumns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, bound])
-            while let row = try rows.next() { events.append(Self.event(from: row)) }
-            return events
-        }
+        let bound = max(1, min(limit, 10_000))
+        if let held = committedTail.events(after: seq, limit: bound) { return held }
+        return try readHere { db in try Self.readEvents(db, after: seq, limit: bound) }
+    }
+
+    static func readEvents(_ db: Database, after seq: Int64, limit: Int) throws -> [Event] {
+        // Through a cursor: each row is read in place, not copied into a Row first.
+        var events: [Event] = []
+        events.reserveCapacity(min(limit, 1_000))
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT \(Self.eventColumns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit])
+        while let row = try rows.next() { events.append(Self.event(from: row)) }
+        return events
     }
 
     /// Wake-ups after each commit, for the replication agent.
@@ -76,7 +82,7 @@ extension NodeDatabase {
     /// commit, before it wakes the commit listeners, so a listener woken by a commit sees at least that
     /// commit's events. The replication agent's own read of the head was 0.1 ms of lag at the median and
     /// 0.4 ms at p99 on this 2-core machine.
-    public var committedHead: Int64 { committedSeq.seq }
+    public var committedHead: Int64 { committedTail.head }
 
     static func headSeq(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM events ORDER BY seq DESC LIMIT 1")) ?? 0
@@ -108,6 +114,59 @@ extension NodeDatabase {
                 checked += 1
             }
             return ChainReport(eventsChecked: checked, headSeq: verifier.lastSeq, headHash: verifier.lastHash, intact: true)
+        }
+    }
+}
+
+/// The head of the log and its newest committed events, kept in memory by the writer right after each
+/// commit, on its own connection (whose cache holds the pages it has just written). The replication agent,
+/// woken by that commit, takes the events from here: a read transaction of its own, after another
+/// connection's commit, first re-reads the pages it needs (0.2 ms of lag at the median on this machine).
+/// Committed events never change, so a copy is as good as the row. The events held are contiguous and end
+/// at the head; after a commit of more than `capacity` events it starts again from the new head.
+final class CommittedTail: Sendable {
+    static let capacity = 256
+
+    private struct State {
+        var head: Int64
+        /// Contiguous seqs ending at `head` (or empty).
+        var events: [Event] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(head: Int64) { state = Mutex(State(head: head)) }
+
+    var head: Int64 { state.withLock { $0.head } }
+
+    /// On the writer's thread, after a commit.
+    func update(_ db: Database) {
+        guard let head = try? NodeDatabase.headSeq(db) else { return }
+        let known = state.withLock { $0.head }
+        guard head != known else { return }
+        var fresh: [Event] = []
+        if head > known, head - known <= Int64(Self.capacity) {
+            fresh = (try? NodeDatabase.readEvents(db, after: known, limit: Int(head - known))) ?? []
+        }
+        state.withLock { state in
+            let continues = (state.events.last?.seq ?? state.head) == known && state.head == known
+            if continues, fresh.first?.seq == known + 1, fresh.last?.seq == head, fresh.count == Int(head - known) {
+                state.events.append(contentsOf: fresh)
+                // Trimmed in steps, not on every commit.
+                if state.events.count > 2 * Self.capacity { state.events.removeFirst(state.events.count - Self.capacity) }
+            } else {
+                state.events = []
+            }
+            state.head = head
+        }
+    }
+
+    /// The committed events after `seq` (at most `limit`), or nil when they are not all held here.
+    func events(after seq: Int64, limit: Int) -> [Event]? {
+        state.withLock { state in
+            guard let first = state.events.first, first.seq <= seq + 1, seq < state.head else { return nil }
+            let start = Int(seq + 1 - first.seq)
+            return Array(state.events[start..<min(state.events.count, start + limit)])
         }
     }
 }

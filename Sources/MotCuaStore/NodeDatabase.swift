@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import MotCuaCore
-import Synchronization
 
 /// A node's database: one SQLite file in WAL mode with `synchronous = FULL`, so that a commit is on disk
 /// before anyone is told it happened. Callers use intent-named operations (`submit`, `perform`,
@@ -11,28 +10,17 @@ public final class NodeDatabase: Sendable {
     let committer: GroupCommitter
     let sequences = DailySequences()
     public let path: String
-    /// The seq of the newest committed event, set on the writer's thread after each commit.
-    let committedSeq: CommittedSeq
+    /// The head of the log and its newest events, kept by the writer after each commit.
+    let committedTail: CommittedTail
 
     /// Opens (creating if needed) the database file and brings its schema up to date.
     public init(path: String) throws {
         self.path = path
         // WAL + FULL: every commit is fsynced before it returns; group commit keeps that affordable.
         pool = try openDurablePool(path: path, migrator: Self.migrator)
-        let committedSeq = CommittedSeq(try pool.read { db in try Self.headSeq(db) })
-        self.committedSeq = committedSeq
-        committer = GroupCommitter(writer: pool) { db in
-            // On the write connection, right after its commit: a B-tree lookup, no transaction of its own.
-            if let seq = try? Self.headSeq(db) { committedSeq.set(seq) }
-        }
-    }
-
-    /// A seq shared between the writer's thread and its readers.
-    final class CommittedSeq: Sendable {
-        private let value: Atomic<Int64>
-        init(_ seq: Int64) { value = Atomic(seq) }
-        var seq: Int64 { value.load(ordering: .acquiring) }
-        func set(_ seq: Int64) { value.store(seq, ordering: .releasing) }
+        let committedTail = CommittedTail(head: try pool.read { db in try Self.headSeq(db) })
+        self.committedTail = committedTail
+        committer = GroupCommitter(writer: pool) { db in committedTail.update(db) }
     }
 
     /// Migrations have fixed names: once shipped, a name and its SQL never change; new needs get new ones.

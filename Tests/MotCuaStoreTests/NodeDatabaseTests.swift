@@ -162,6 +162,12 @@ struct NodeDatabaseTests {
         // Each wake-up saw the head of its own commit: never behind an earlier one, the last one the head.
         let heads = seen.withLock { $0 }
         #expect(!heads.isEmpty && heads == heads.sorted() && heads.last == head)
+        // The newest events are held in memory, the same as the rows in the file.
+        let fromFile = try await node.database.pool.read { db in try NodeDatabase.readEvents(db, after: head - 10, limit: 100) }
+        #expect(fromFile.count == 10)
+        #expect(node.database.committedTail.events(after: head - 10, limit: 100) == fromFile)
+        #expect(node.database.committedTail.events(after: head - 10, limit: 3) == Array(fromFile.prefix(3)))
+        #expect(try await node.database.events(after: head - 10, limit: 100) == fromFile)
         // A refused change commits nothing and leaves it where it was.
         await #expect(throws: DossierError.self) { try await node.act(codes[0], .returnResult(note: nil, satisfaction: nil), as: receiver) }
         #expect(node.database.committedHead == head)
@@ -169,7 +175,51 @@ struct NodeDatabaseTests {
         _ = try await node.act(codes[0], .receive(note: nil), as: receiver)
         #expect(node.database.committedHead == head + 1)
         try node.database.close()
-        #expect(try NodeDatabase(path: node.path).committedHead == head + 1)
+        // Opened again: the head from the file, no events in memory yet; reads come from the file.
+        let reopened = try NodeDatabase(path: node.path)
+        #expect(reopened.committedHead == head + 1)
+        #expect(reopened.committedTail.events(after: head - 10, limit: 100) == nil)
+        #expect(try await reopened.events(after: head - 10, limit: 100).map(\.seq) == Array((head - 9)...(head + 1)))
+    }
+
+    /// The events held in memory stay contiguous up to the head: a commit of more than the capacity
+    /// starts them again, and they are trimmed in steps; a position before the first held is not served.
+    @Test func theCommittedTailHoldsOnlyContiguousNewestEvents() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE events(seq INTEGER PRIMARY KEY, dossier_code, kind, actor, time_ms, hlc, payload, prev_hash, hash)")
+        }
+        func commit(upTo last: Int64, tail: CommittedTail) throws {
+            try queue.write { db in
+                let from = (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0) + 1
+                for seq in from...last {
+                    try db.execute(
+                        sql: "INSERT INTO events VALUES (?, 'D', 'k', 'a', 0, 0, '{}', ?, ?)", arguments: [seq, "h\(seq - 1)", "h\(seq)"])
+                }
+            }
+            queue.inDatabase { db in tail.update(db) }
+        }
+        let tail = CommittedTail(head: 0)
+        try commit(upTo: 3, tail: tail)
+        try commit(upTo: 5, tail: tail)
+        #expect(tail.head == 5)
+        #expect(tail.events(after: 0, limit: 10)?.map(\.seq) == [1, 2, 3, 4, 5])
+        #expect(tail.events(after: 3, limit: 1)?.map(\.hash) == ["h4"])
+        #expect(tail.events(after: 5, limit: 10) == nil)
+        // More than the capacity in one commit: nothing held until the next commit.
+        let big = 5 + Int64(CommittedTail.capacity) + 1
+        try commit(upTo: big, tail: tail)
+        #expect(tail.head == big)
+        #expect(tail.events(after: big - 1, limit: 10) == nil)
+        try commit(upTo: big + 2, tail: tail)
+        #expect(tail.events(after: big, limit: 10)?.map(\.seq) == [big + 1, big + 2])
+        #expect(tail.events(after: big - 1, limit: 10) == nil)
+        // Many small commits: the oldest are let go, the newest stay contiguous.
+        for step in 1...(3 * CommittedTail.capacity) { try commit(upTo: big + 2 + Int64(step), tail: tail) }
+        let head = big + 2 + Int64(3 * CommittedTail.capacity)
+        #expect(tail.events(after: big + 2, limit: 10) == nil)
+        let held = tail.events(after: head - Int64(CommittedTail.capacity), limit: 10_000)
+        #expect(held?.map(\.seq) == Array((head - Int64(CommittedTail.capacity) + 1)...head))
     }
 
     @Test func tamperedEventIsDetectedAndNamed() async throws {
