@@ -33,7 +33,7 @@ final class GroupCommitter: Sendable {
     /// Moves committed pages into the database file off the writer's path.
     let checkpointer: Checkpointer
     /// Runs on the writer's thread after each commit, before the listeners are woken (the node keeps its
-    /// log head this way).
+    /// log head and newest events this way: `CommittedTail`).
     private let afterCommit: (@Sendable (Database) -> Void)?
 
     init(writer: DatabasePool, batchLimit: Int = 256, weightLimit: Int = 4096, afterCommit: (@Sendable (Database) -> Void)? = nil) {
