@@ -229,7 +229,8 @@ public final class HubDatabase: Sendable {
             // The receiver skipped a prefix: fold the rest from what the index holds.
             let existing = try existingRows(of: events.compactMap(\.dossierCode), db: db)
             let (rows, hops) = NationalProjection.fold(events, payloads: plan.payloads, node: node, from: existing)
-            try write(rows: rows, hops: hops, node: node, statements: statements, db: db)
+            try registerOwners(of: rows.values, node: node, db: db)
+            try write(rows: rows, hops: hops, statements: statements, db: db)
             return
         }
         try registerOwners(of: plan.rows.values, node: node, db: db)
@@ -245,15 +246,16 @@ public final class HubDatabase: Sendable {
         try statements.writeHops(plan.hops.filter { !heldCodes.contains($0.key) }, db: db)
         let existing = try existingRows(of: held, db: db)
         let refold = events.filter { event in event.dossierCode.map(heldCodes.contains) ?? false }
+        // Their owners are registered already: each of these rows is folded from the index's own row (whose
+        // owner came in with it) or, with no row there, gives none.
         let (rows, hops) = NationalProjection.fold(refold, payloads: plan.payloads, node: node, from: existing)
-        try write(rows: rows, hops: hops, node: node, statements: statements, db: db)
+        try write(rows: rows, hops: hops, statements: statements, db: db)
     }
 
-    /// Upserts folded rows and their stays.
+    /// Upserts folded rows and their stays (the rows' owners registered before).
     private static func write(
-        rows: [String: NationalDossier], hops: [String: [Int: NationalHop]], node: String, statements: ProjectionStatements, db: Database
+        rows: [String: NationalDossier], hops: [String: [Int: NationalHop]], statements: ProjectionStatements, db: Database
     ) throws {
-        try registerOwners(of: rows.values, node: node, db: db)
         try statements.writeHops(hops, db: db)
         for row in rows.values { try statements.upsert(row) }
     }
