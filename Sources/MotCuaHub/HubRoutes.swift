@@ -20,19 +20,23 @@ struct HubRoutes {
             guard case .node(let nodeID)? = context.peer else {
                 throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates may ship a log; you are \(context.peer?.uri ?? "nobody")")
             }
+            // Received in full before the permit: a node on a slow link must not hold one while its bytes
+            // trickle in (a batch is at most about 1 MiB of bytes; parsed and planned it is a few MB).
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-            let batch: ReplicationBatch
-            do {
-                // Nodes ship the binary frame; the JSON form stays for tools and old senders.
-                if request.headers[.contentType]?.hasPrefix(ReplicationBatch.binaryContentType) == true {
-                    batch = try buffer.withUnsafeReadableBytes { try ReplicationBatch.parseBinary($0) }
-                } else {
-                    batch = try ReplicationBatch.parseWire(String(buffer: buffer))
+            let decision = try await service.batchGate.withPermit {
+                let batch: ReplicationBatch
+                do {
+                    // Nodes ship the binary frame; the JSON form stays for tools and old senders.
+                    if request.headers[.contentType]?.hasPrefix(ReplicationBatch.binaryContentType) == true {
+                        batch = try buffer.withUnsafeReadableBytes { try ReplicationBatch.parseBinary($0) }
+                    } else {
+                        batch = try ReplicationBatch.parseWire(String(buffer: buffer))
+                    }
+                } catch {
+                    throw HubProblem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
                 }
-            } catch {
-                throw HubProblem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
+                return try await service.receive(batch, from: nodeID)
             }
-            let decision = try await service.receive(batch, from: nodeID)
             switch decision {
             case .refuse(let reason):
                 let forbidden = reason.contains("certificate")

@@ -56,6 +56,9 @@ public final class HubService: Sendable {
     let mailboxBell = MailboxBell()
     let logger: Logger
     let now: @Sendable () -> Date
+    /// Replication batches held parsed and planned at once, from parsing to commit (`AdmissionGate`).
+    let batchGate = AdmissionGate(permits: HubService.batchesInHand)
+    static let batchesInHand = 16
     /// Per node, the lag of the last 10,000 events applied (commit at the node → durable at the hub).
     private let lags = Mutex<[String: LagWindow]>([:])
 

@@ -1,0 +1,81 @@
+import Synchronization
+import Testing
+
+@testable import MotCuaHub
+
+/// The gate that bounds how many replication batches the hub holds parsed at once.
+@Suite("Admission gate")
+struct AdmissionGateTests {
+    /// Tracks how many bodies run at once, and the most ever.
+    final class Occupancy: Sendable {
+        private let state = Mutex((now: 0, most: 0, order: [Int]()))
+        func enter(_ index: Int) { state.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.order.append(index) } }
+        func leave() { state.withLock { $0.now -= 1 } }
+        var most: Int { state.withLock { $0.most } }
+        var order: [Int] { state.withLock { $0.order } }
+    }
+
+    @Test func noMoreThanThePermitsRunAtOnceAndAllRun() async throws {
+        let gate = AdmissionGate(permits: 3)
+        let occupancy = Occupancy()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    try await gate.withPermit {
+                        occupancy.enter(index)
+                        try await Task.sleep(for: .milliseconds(2))
+                        occupancy.leave()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(occupancy.most == 3)
+        #expect(occupancy.order.count == 40)
+        #expect(gate.counts == (available: 3, waiting: 0))
+    }
+
+    @Test func waitersAreLetInInArrivalOrderAndAFailureReturnsItsPermit() async throws {
+        let gate = AdmissionGate(permits: 1)
+        let occupancy = Occupancy()
+        let holder = Task { try await gate.withPermit { try await Task.sleep(for: .milliseconds(200)) } }
+        while gate.counts.available > 0 { await Task.yield() }
+        var waiters: [Task<Void, any Error>] = []
+        for index in 0..<5 {
+            waiters.append(Task { try await gate.withPermit { occupancy.enter(index); occupancy.leave() } })
+            // Queued before the next one starts.
+            while gate.counts.waiting < index + 1 { await Task.yield() }
+        }
+        try await holder.value
+        for waiter in waiters { try await waiter.value }
+        #expect(occupancy.order == [0, 1, 2, 3, 4])
+        // A body that throws still gives its permit back.
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) { try await gate.withPermit { throw Refused() } }
+        #expect(gate.counts == (available: 1, waiting: 0))
+    }
+
+    @Test func aCancelledWaiterLeavesTheQueueAndTakesNoPermit() async throws {
+        let gate = AdmissionGate(permits: 1)
+        let release = Mutex(false)
+        let holder = Task {
+            try await gate.withPermit {
+                while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+            }
+        }
+        while gate.counts.available > 0 { await Task.yield() }
+        let ran = Mutex(false)
+        let waiter = Task { try await gate.withPermit { ran.withLock { $0 = true } } }
+        while gate.counts.waiting < 1 { await Task.yield() }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(gate.counts == (available: 0, waiting: 0))
+        release.withLock { $0 = true }
+        try await holder.value
+        #expect(!ran.withLock { $0 })
+        #expect(gate.counts == (available: 1, waiting: 0))
+        // The gate still works afterwards.
+        try await gate.withPermit { ran.withLock { $0 = true } }
+        #expect(ran.withLock { $0 })
+    }
+}
