@@ -33,7 +33,9 @@ struct CrashSafetyTests {
                 }
             }
             group.addTask {
-                while acknowledged.count < killAfter { try? await Task.sleep(for: .milliseconds(5)) }
+                // Bounded: if the node stops answering before `killAfter`, the test fails below instead of waiting.
+                let deadline = Date().addingTimeInterval(60)
+                while acknowledged.count < killAfter, Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
                 node.kill9()
             }
         }

@@ -32,7 +32,7 @@ final class LocalFederationHarness: @unchecked Sendable {
               - {id: m-bca, kind: ministry, code: BCA, name: Bộ Công an, publicPort: \(nodePorts["m-bca"]!), units: {generator: ministry}}
             """
         try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
-        let up = try runMotCua(["up", topologyPath, "--state-dir", stateDir, "--detach", "--timeout", "60"])
+        let up = try await runMotCua(["up", topologyPath, "--state-dir", stateDir, "--detach", "--timeout", "60"])
         guard up.status == 0 else { throw CommandError("motcua up failed: \(up.output)") }
         let pki = PKIDirectory(path: stateDir + "/pki")
         let tls = try FederationTLS.clientConfiguration(
@@ -41,7 +41,7 @@ final class LocalFederationHarness: @unchecked Sendable {
     }
 
     func shutdown() async {
-        _ = try? runMotCua(["down", "--state-dir", stateDir])
+        _ = try? await runMotCua(["down", "--state-dir", stateDir])
         try? await operatorClient.shutdown()
         try? FileManager.default.removeItem(atPath: stateDir)
     }
@@ -168,17 +168,28 @@ final class LocalFederationHarness: @unchecked Sendable {
     }
 }
 
-func runMotCua(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+/// Runs `motcua` with these arguments to its end; its exit status and combined output.
+func runMotCua(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await onItsOwnThread {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Runs blocking work (waiting on a child process) on a thread of its own: held on one of the few
+/// threads that run Swift's tasks, it would stall every other test of the run meanwhile.
+func onItsOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }
 
 func waitFor(timeout: TimeInterval, _ condition: @Sendable () async throws -> Bool) async throws {
@@ -294,9 +305,9 @@ struct FederationTests {
             try await waitFor(timeout: 10) { try await federation.hubCodes(node: "p01").isSuperset(of: before) }
             let pid = try federation.pid("p01")
             let pki = federation.stateDir + "/pki"
-            let revoked = try runMotCua(["certs", "revoke", "--dir", pki, "--role", "node", "--id", "p01", "--reason", "key rotation"])
+            let revoked = try await runMotCua(["certs", "revoke", "--dir", pki, "--role", "node", "--id", "p01", "--reason", "key rotation"])
             #expect(revoked.status == 0, "\(revoked.output)")
-            let issued = try runMotCua(["certs", "issue", "--dir", pki, "--role", "node", "--id", "p01"])
+            let issued = try await runMotCua(["certs", "issue", "--dir", pki, "--role", "node", "--id", "p01"])
             #expect(issued.status == 0, "\(issued.output)")
             kill(try federation.pid("hub"), SIGTERM)
             try await waitFor(timeout: 10) { (try? await federation.national("/v1/national/nodes")) == nil }

@@ -35,18 +35,45 @@ struct AdmissionGateTests {
         #expect(gate.counts == (available: 3, waiting: 0))
     }
 
+    /// Waits (yielding) until `condition` holds; fails the test after `seconds` rather than spinning on.
+    func waitUntil(_ what: String, seconds: Double = 10, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw WaitedTooLong(what: what) }
+            await Task.yield()
+        }
+    }
+
+    struct WaitedTooLong: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "still waiting for \(what)" }
+    }
+
+    /// A permit held until the test lets go of it.
+    func holdThePermit(of gate: AdmissionGate) async throws -> (task: Task<Void, any Error>, letGo: @Sendable () -> Void) {
+        let release = Mutex(false)
+        let holder = Task {
+            try await gate.withPermit {
+                while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+            }
+        }
+        try await waitUntil("the holder's permit") { gate.counts.available == 0 }
+        return (holder, { release.withLock { $0 = true } })
+    }
+
     @Test func waitersAreLetInInArrivalOrderAndAFailureReturnsItsPermit() async throws {
         let gate = AdmissionGate(permits: 1)
         let occupancy = Occupancy()
-        let holder = Task { try await gate.withPermit { try await Task.sleep(for: .milliseconds(200)) } }
-        while gate.counts.available > 0 { await Task.yield() }
+        // Held until all five wait, however slow the machine: the order is then the queue's, not timing's.
+        let holder = try await holdThePermit(of: gate)
         var waiters: [Task<Void, any Error>] = []
         for index in 0..<5 {
             waiters.append(Task { try await gate.withPermit { occupancy.enter(index); occupancy.leave() } })
             // Queued before the next one starts.
-            while gate.counts.waiting < index + 1 { await Task.yield() }
+            try await waitUntil("waiter \(index) in the queue") { gate.counts.waiting == index + 1 }
         }
-        try await holder.value
+        holder.letGo()
+        try await holder.task.value
         for waiter in waiters { try await waiter.value }
         #expect(occupancy.order == [0, 1, 2, 3, 4])
         // A body that throws still gives its permit back.
@@ -57,21 +84,15 @@ struct AdmissionGateTests {
 
     @Test func aCancelledWaiterLeavesTheQueueAndTakesNoPermit() async throws {
         let gate = AdmissionGate(permits: 1)
-        let release = Mutex(false)
-        let holder = Task {
-            try await gate.withPermit {
-                while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
-            }
-        }
-        while gate.counts.available > 0 { await Task.yield() }
+        let holder = try await holdThePermit(of: gate)
         let ran = Mutex(false)
         let waiter = Task { try await gate.withPermit { ran.withLock { $0 = true } } }
-        while gate.counts.waiting < 1 { await Task.yield() }
+        try await waitUntil("the waiter in the queue") { gate.counts.waiting == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(gate.counts == (available: 0, waiting: 0))
-        release.withLock { $0 = true }
-        try await holder.value
+        holder.letGo()
+        try await holder.task.value
         #expect(!ran.withLock { $0 })
         #expect(gate.counts == (available: 1, waiting: 0))
         // The gate still works afterwards.

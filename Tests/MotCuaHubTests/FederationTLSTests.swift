@@ -276,7 +276,7 @@ struct FederationTLSTests {
         let hub = try await LiveHub()
         defer { hub.stop() }
         let alice = FederationIdentity.operator("alice")
-        let nghttp = try run("/usr/bin/nghttp", [
+        let nghttp = try await run("/usr/bin/nghttp", [
             "-v", "--cert", hub.pki.certificatePath(for: alice), "--key", hub.pki.keyPath(for: alice),
             "https://localhost:\(hub.port)/v1/whoami",
         ])
@@ -284,7 +284,7 @@ struct FederationTLSTests {
         #expect(nghttp.output.contains("h2"))
         // Streams get a window that holds a whole replication batch (HTTP/2's default is 64 KiB).
         #expect(nghttp.output.contains("SETTINGS_INITIAL_WINDOW_SIZE(0x04):\(FederationServerChannel.streamWindow)"), "\(nghttp.output)")
-        let withCert = try run("/usr/bin/openssl", [
+        let withCert = try await run("/usr/bin/openssl", [
             "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath,
             "-cert", hub.pki.certificatePath(for: alice), "-key", hub.pki.keyPath(for: alice), "-brief",
         ], input: "")
@@ -292,14 +292,14 @@ struct FederationTLSTests {
         // HTTP/1.1 over the same TLS: each connection is served as its own certificate's holder (the
         // identity is kept per connection, and an HTTP/1.1 connection is not an HTTP/2 stream).
         for identity in [alice, FederationIdentity.node("p01"), alice] {
-            let http1 = try run("/usr/bin/openssl", [
+            let http1 = try await run("/usr/bin/openssl", [
                 "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath, "-alpn", "http/1.1",
                 "-cert", hub.pki.certificatePath(for: identity), "-key", hub.pki.keyPath(for: identity), "-quiet", "-ign_eof",
             ], input: "GET /v1/whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             #expect(http1.output.contains("HTTP/1.1 200"), "\(http1.output)")
             #expect(http1.output.contains("\"identity\":\"\(identity.uri)\""), "\(http1.output)")
         }
-        let withoutCert = try run("/usr/bin/openssl", [
+        let withoutCert = try await run("/usr/bin/openssl", [
             "s_client", "-connect", "localhost:\(hub.port)", "-CAfile", hub.pki.caCertificatePath, "-brief",
         ], input: "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         // TLS 1.3 finishes the client's side of the handshake before the server has checked the client, so
@@ -344,23 +344,31 @@ struct ProcessOutput {
     var output: String
 }
 
-/// Runs a command with a 20 s limit, returning its exit status and combined output.
-func run(_ path: String, _ arguments: [String], input: String? = nil) throws -> ProcessOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let stdin = Pipe()
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-    try? stdin.fileHandleForWriting.close()
-    let deadline = Date().addingTimeInterval(20)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return ProcessOutput(status: process.terminationStatus, output: output)
+/// Runs a command with a 20 s limit, returning its exit status and combined output. The waiting is done
+/// on a thread of its own, not on one of the few that run Swift's tasks (the other tests go on meanwhile).
+func run(_ path: String, _ arguments: [String], input: String? = nil) async throws -> ProcessOutput {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: path)
+                process.arguments = arguments
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = pipe
+                let stdin = Pipe()
+                process.standardInput = stdin
+                try process.run()
+                if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+                try? stdin.fileHandleForWriting.close()
+                let limit = DispatchWorkItem { if process.isRunning { process.terminate() } }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: limit)
+                // Read while it runs: a chatty command never blocks on a full pipe.
+                let output = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                limit.cancel()
+                return ProcessOutput(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self))
+            })
+        }.start()
+    }
 }
