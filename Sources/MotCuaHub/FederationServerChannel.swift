@@ -75,15 +75,18 @@ public struct FederationServerChannel: HTTPChannelHandler {
                 switch result {
                 case .negotiated("h2"):
                     return channel.eventLoop.makeCompletedFuture {
+                        // NIOHTTP2's async multiplexer tells a stream delegate, not the pipeline, when
+                        // streams open and close: the closer counts them through it.
+                        let closer = HTTP2ConnectionCloser(grace: Self.quiesceGrace)
                         let connection = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
-                            mode: .server, configuration: Self.http2Configuration
+                            mode: .server, streamDelegate: closer.streamDelegate(on: channel.eventLoop), configuration: Self.http2Configuration
                         ) { stream in
                             stream.eventLoop.makeCompletedFuture {
                                 try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTPServerCodec())
                                 return try HTTP1Channel.Value(wrappingChannelSynchronously: stream)
                             }
                         }
-                        try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionCloser(grace: Self.quiesceGrace))
+                        try channel.pipeline.syncOperations.addHandler(closer)
                         return .http2(connection)
                     }
                 case .negotiated("http/1.1"), .fallback:
@@ -120,8 +123,10 @@ public struct FederationServerChannel: HTTPChannelHandler {
 
 /// Closes an HTTP/2 connection when it should:
 /// - when the client has closed its side (Hummingbird's server allows half-closed connections, so the
-///   end of input is an event, not a close): once the open streams are answered. Left open, each
-///   connection a node let go when idle stayed in CLOSE_WAIT with its TLS buffers;
+///   end of input is an event, not a close): once the open streams are answered, or after `grace`. Left
+///   open, each connection a node let go when idle stayed in CLOSE_WAIT with its TLS buffers; and a
+///   stream whose request body was cut off by the close would never be answered, so without the grace
+///   the connection would stay so for good;
 /// - when the server stops (Hummingbird sends `ChannelShouldQuiesceEvent`): a GOAWAY naming the last
 ///   stream taken, then the close once those streams are answered, or after `grace`. A stopping hub thus
 ///   finishes the batch a node has in flight and the node learns at once to reconnect later, instead of
@@ -134,6 +139,7 @@ final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundOut = HTTP2Frame
 
     private let grace: TimeAmount
+    private var context: ChannelHandlerContext?
     private var openStreams = 0
     private var lastStreamID = HTTP2StreamID.rootStream
     private var goingAway = false
@@ -142,27 +148,38 @@ final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler
         self.grace = grace
     }
 
+    /// Reports the connection's streams opening and closing to this closer (on the connection's loop).
+    func streamDelegate(on eventLoop: any EventLoop) -> some NIOHTTP2StreamDelegate {
+        StreamCounter(closer: NIOLoopBound(self, eventLoop: eventLoop))
+    }
+
+    private struct StreamCounter: NIOHTTP2StreamDelegate {
+        let closer: NIOLoopBound<HTTP2ConnectionCloser>
+        func streamCreated(_ id: HTTP2StreamID, channel: any Channel) { closer.value.streamOpened(id) }
+        func streamClosed(_ id: HTTP2StreamID, channel: any Channel) { closer.value.streamClosed() }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    private func streamOpened(_ id: HTTP2StreamID) {
+        openStreams += 1
+        lastStreamID = max(lastStreamID, id)
+    }
+
+    private func streamClosed() {
+        openStreams = max(0, openStreams - 1)
+        if goingAway, openStreams == 0 { context?.close(promise: nil) }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case let created as NIOHTTP2StreamCreatedEvent:
-            openStreams += 1
-            lastStreamID = max(lastStreamID, created.streamID)
-        case is StreamClosedEvent:
-            openStreams = max(0, openStreams - 1)
-            if goingAway, openStreams == 0 { context.close(promise: nil) }
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
-            goingAway = true
-            if openStreams == 0 { context.close(promise: nil) }
+            closeOnceAnswered(context: context)
         case is ChannelShouldQuiesceEvent where !goingAway:
-            goingAway = true
             let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: lastStreamID, errorCode: .noError, opaqueData: nil))
             context.writeAndFlush(wrapOutboundOut(goAway), promise: nil)
-            if openStreams == 0 {
-                context.close(promise: nil)
-            } else {
-                let channel = context.channel
-                context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
-            }
+            closeOnceAnswered(context: context)
         default:
             break
         }
@@ -171,5 +188,17 @@ final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+
+    /// Closes now if no stream is open; otherwise when the last one closes, and at the latest after `grace`.
+    private func closeOnceAnswered(context: ChannelHandlerContext) {
+        let first = !goingAway
+        goingAway = true
+        if openStreams == 0 {
+            context.close(promise: nil)
+        } else if first {
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
+        }
     }
 }

@@ -35,20 +35,6 @@ struct AdmissionGateTests {
         #expect(gate.counts == (available: 3, waiting: 0))
     }
 
-    /// Waits (yielding) until `condition` holds; fails the test after `seconds` rather than spinning on.
-    func waitUntil(_ what: String, seconds: Double = 10, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw WaitedTooLong(what: what) }
-            await Task.yield()
-        }
-    }
-
-    struct WaitedTooLong: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "still waiting for \(what)" }
-    }
-
     /// A permit held until the test lets go of it.
     func holdThePermit(of gate: AdmissionGate) async throws -> (task: Task<Void, any Error>, letGo: @Sendable () -> Void) {
         let release = Mutex(false)
@@ -57,7 +43,7 @@ struct AdmissionGateTests {
                 while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
             }
         }
-        try await waitUntil("the holder's permit") { gate.counts.available == 0 }
+        try await waitFor(seconds: 10, "the holder's permit") { gate.counts.available == 0 }
         return (holder, { release.withLock { $0 = true } })
     }
 
@@ -70,7 +56,7 @@ struct AdmissionGateTests {
         for index in 0..<5 {
             waiters.append(Task { try await gate.withPermit { occupancy.enter(index); occupancy.leave() } })
             // Queued before the next one starts.
-            try await waitUntil("waiter \(index) in the queue") { gate.counts.waiting == index + 1 }
+            try await waitFor(seconds: 10, "waiter \(index) in the queue") { gate.counts.waiting == index + 1 }
         }
         holder.letGo()
         try await holder.task.value
@@ -87,7 +73,7 @@ struct AdmissionGateTests {
         let holder = try await holdThePermit(of: gate)
         let ran = Mutex(false)
         let waiter = Task { try await gate.withPermit { ran.withLock { $0 = true } } }
-        try await waitUntil("the waiter in the queue") { gate.counts.waiting == 1 }
+        try await waitFor(seconds: 10, "the waiter in the queue") { gate.counts.waiting == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(gate.counts == (available: 0, waiting: 0))

@@ -3,11 +3,12 @@ import Foundation
 import Hummingbird
 import Logging
 import MotCuaCore
-import MotCuaHub
+@testable import MotCuaHub
 import MotCuaProtocol
 import MotCuaSecurity
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
@@ -269,6 +270,51 @@ struct FederationTLSTests {
         }
     }
 
+    /// A node that goes away halfway through sending a batch (its side closed, the body never complete)
+    /// does not leave the hub holding the connection for good. The hub keeps it while the stream is open
+    /// (a request in flight may still be answered), and closes it after its grace, since this one can
+    /// never be.
+    @Test func aConnectionLeftWithAnUnfinishedRequestIsClosedAfterTheGrace() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        var tls = try FederationTLS.clientConfiguration(
+            certificatePath: hub.pki.certificatePath(for: .node("p01")), keyPath: hub.pki.keyPath(for: .node("p01")),
+            caPath: hub.pki.caCertificatePath)
+        tls.applicationProtocols = ["h2"]
+        let context = try NIOSSLContext(configuration: tls)
+        let answered = FirstRead()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try channel.pipeline.syncOperations.addHandler(answered)
+                }
+            }
+            .connect(host: "127.0.0.1", port: hub.port).get()
+        let closed = Flag()
+        channel.closeFuture.whenComplete { _ in closed.set() }
+        // HTTP/2 by hand: the preface, empty SETTINGS, and the HEADERS of a POST of a batch whose body
+        // never follows (no END_STREAM flag). Header block: :method POST and :scheme https from HPACK's
+        // static table, then :path and :authority as literals with static names.
+        func literal(_ index: UInt8, _ value: String) -> [UInt8] { [0x40 | index, UInt8(value.utf8.count)] + Array(value.utf8) }
+        let block: [UInt8] = [0x83, 0x87] + literal(4, "/v1/replication/batches") + literal(1, "localhost")
+        var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 0x04, 0, 0, 0, 0, 0]
+        bytes += [0, 0, UInt8(block.count), 0x01, 0x04, 0, 0, 0, 1] + block
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        // The hub has taken the connection as HTTP/2 (its SETTINGS came back) before the node goes away.
+        try await waitFor(seconds: 10, "the hub's SETTINGS") { answered.isSet }
+        // The node's side closes (TLS close_notify, then the socket's output); it goes on reading.
+        try await channel.close(mode: .output)
+        let grace = Double(FederationServerChannel.quiesceGrace.nanoseconds) / 1e9
+        // Not at once: the stream is open.
+        try await Task.sleep(for: .seconds(grace / 2))
+        #expect(!closed.isSet, "the hub closed a connection with a request in flight at once")
+        // At the latest after the grace.
+        try? await waitFor(seconds: grace, "the hub's close") { closed.isSet }
+        #expect(closed.isSet, "the hub still holds a connection whose request can never be finished")
+        if !closed.isSet { try? await channel.close() }
+    }
+
     /// Independent clients from Debian's packages: nghttp speaks HTTP/2 with a client certificate, and
     /// openssl s_client shows TLS 1.3 and is refused without one.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
@@ -371,4 +417,26 @@ func run(_ path: String, _ arguments: [String], input: String? = nil) async thro
             })
         }.start()
     }
+}
+
+/// Set once the first bytes arrive (the hub's first HTTP/2 frames).
+final class FirstRead: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let flag = Flag()
+    var isSet: Bool { flag.isSet }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { flag.set() }
+}
+
+/// Polls `condition` until it holds; throws after `seconds`.
+func waitFor(seconds: Double, _ what: String, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw WaitedTooLong(what: what) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+struct WaitedTooLong: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "still waiting for \(what)" }
 }
