@@ -169,7 +169,13 @@ final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler
 
     private func streamClosed() {
         openStreams = max(0, openStreams - 1)
-        if goingAway, openStreams == 0 { context?.close(promise: nil) }
+        guard goingAway, openStreams == 0, let context else { return }
+        // Reported as the last frame of the answer is written, before it is flushed: the close waits for
+        // the flush that follows in the same turn of the loop, or it would drop the answer.
+        context.eventLoop.assumeIsolated().execute {
+            context.flush()
+            context.close(promise: nil)
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -277,42 +277,39 @@ struct FederationTLSTests {
     @Test func aConnectionLeftWithAnUnfinishedRequestIsClosedAfterTheGrace() async throws {
         let hub = try await LiveHub()
         defer { hub.stop() }
-        var tls = try FederationTLS.clientConfiguration(
-            certificatePath: hub.pki.certificatePath(for: .node("p01")), keyPath: hub.pki.keyPath(for: .node("p01")),
-            caPath: hub.pki.caCertificatePath)
-        tls.applicationProtocols = ["h2"]
-        let context = try NIOSSLContext(configuration: tls)
-        let answered = FirstRead()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
-                    try channel.pipeline.syncOperations.addHandler(answered)
-                }
-            }
-            .connect(host: "127.0.0.1", port: hub.port).get()
-        let closed = Flag()
-        channel.closeFuture.whenComplete { _ in closed.set() }
-        // HTTP/2 by hand: the preface, empty SETTINGS, and the HEADERS of a POST of a batch whose body
-        // never follows (no END_STREAM flag). Header block: :method POST and :scheme https from HPACK's
-        // static table, then :path and :authority as literals with static names.
-        func literal(_ index: UInt8, _ value: String) -> [UInt8] { [0x40 | index, UInt8(value.utf8.count)] + Array(value.utf8) }
-        let block: [UInt8] = [0x83, 0x87] + literal(4, "/v1/replication/batches") + literal(1, "localhost")
-        var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 0x04, 0, 0, 0, 0, 0]
-        bytes += [0, 0, UInt8(block.count), 0x01, 0x04, 0, 0, 0, 1] + block
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
-        // The hub has taken the connection as HTTP/2 (its SETTINGS came back) before the node goes away.
-        try await waitFor(seconds: 10, "the hub's SETTINGS") { answered.isSet }
+        let node = try await RawHTTP2Connection(to: hub, as: .node("p01"))
+        try await node.startBatch()
         // The node's side closes (TLS close_notify, then the socket's output); it goes on reading.
-        try await channel.close(mode: .output)
+        try await node.channel.close(mode: .output)
         let grace = Double(FederationServerChannel.quiesceGrace.nanoseconds) / 1e9
         // Not at once: the stream is open.
         try await Task.sleep(for: .seconds(grace / 2))
-        #expect(!closed.isSet, "the hub closed a connection with a request in flight at once")
+        #expect(!node.closed.isSet, "the hub closed a connection with a request in flight at once")
         // At the latest after the grace.
-        try? await waitFor(seconds: grace, "the hub's close") { closed.isSet }
-        #expect(closed.isSet, "the hub still holds a connection whose request can never be finished")
-        if !closed.isSet { try? await channel.close() }
+        try? await waitFor(seconds: grace, "the hub's close") { node.closed.isSet }
+        #expect(node.closed.isSet, "the hub still holds a connection whose request can never be finished")
+        if !node.closed.isSet { try? await node.channel.close() }
+    }
+
+    /// A hub told to stop (SIGTERM) sends a GOAWAY and answers the request a node has in flight before it
+    /// closes the connection: the node learns the batch's fate instead of a cut connection.
+    @Test func aStoppingHubAnswersTheBatchInFlightThenCloses() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        let node = try await RawHTTP2Connection(to: hub, as: .node("p01"))
+        try await node.startBatch()
+        let stopped = Flag()
+        Task {
+            await hub.shutDown()
+            stopped.set()
+        }
+        try await waitFor(seconds: 10, "the hub's GOAWAY") { node.frames.contains { $0.type == 0x07 } }
+        #expect(!node.closed.isSet, "the hub closed the connection with a batch in flight")
+        // The rest of the batch: one byte that is not a batch, which the hub refuses with a 400.
+        try await node.channel.writeAndFlush(ByteBuffer(bytes: [0, 0, 1, 0x00, 0x01, 0, 0, 0, 1, UInt8(ascii: "x")]))
+        try await waitFor(seconds: 10, "the answer on stream 1") { node.frames.contains { $0.type == 0x01 && $0.stream == 1 } }
+        try await waitFor(seconds: 10, "the hub's close once it answered") { node.closed.isSet }
+        try await waitFor(seconds: 10, "the hub's stop") { stopped.isSet }
     }
 
     /// Independent clients from Debian's packages: nghttp speaks HTTP/2 with a client certificate, and
@@ -419,12 +416,72 @@ func run(_ path: String, _ arguments: [String], input: String? = nil) async thro
     }
 }
 
-/// Set once the first bytes arrive (the hub's first HTTP/2 frames).
-final class FirstRead: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    private let flag = Flag()
-    var isSet: Bool { flag.isSet }
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { flag.set() }
+/// HTTP/2 spoken by hand over mutual TLS, for what a client library would not do: leave a request's body
+/// unfinished, close its side mid-request. Records the frames the hub sends (type and stream).
+final class RawHTTP2Connection: Sendable {
+    struct Frame: Sendable {
+        var type: UInt8
+        var stream: UInt32
+    }
+
+    let channel: any Channel
+    let closed = Flag()
+    private let reader: FrameReader
+    var frames: [Frame] { reader.frames }
+
+    init(to hub: LiveHub, as identity: FederationIdentity) async throws {
+        var tls = try FederationTLS.clientConfiguration(
+            certificatePath: hub.pki.certificatePath(for: identity), keyPath: hub.pki.keyPath(for: identity),
+            caPath: hub.pki.caCertificatePath)
+        tls.applicationProtocols = ["h2"]
+        let context = try NIOSSLContext(configuration: tls)
+        let reader = FrameReader()
+        self.reader = reader
+        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    try channel.pipeline.syncOperations.addHandler(reader)
+                }
+            }
+            .connect(host: "127.0.0.1", port: hub.port).get()
+        let closed = self.closed
+        channel.closeFuture.whenComplete { _ in closed.set() }
+    }
+
+    /// The preface, empty SETTINGS, and the HEADERS (stream 1) of a POST of a replication batch whose body
+    /// does not follow yet (no END_STREAM flag); returns once the hub's SETTINGS came back. Header block:
+    /// :method POST and :scheme https from HPACK's static table, :path and :authority as literals with
+    /// static names.
+    func startBatch() async throws {
+        func literal(_ index: UInt8, _ value: String) -> [UInt8] { [0x40 | index, UInt8(value.utf8.count)] + Array(value.utf8) }
+        let block: [UInt8] = [0x83, 0x87] + literal(4, "/v1/replication/batches") + literal(1, "localhost")
+        var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 0x04, 0, 0, 0, 0, 0]
+        bytes += [0, 0, UInt8(block.count), 0x01, 0x04, 0, 0, 0, 1] + block
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        try await waitFor(seconds: 10, "the hub's SETTINGS") { frames.contains { $0.type == 0x04 } }
+    }
+
+    /// Splits what arrives into HTTP/2 frames (9-byte header: length, type, flags, stream).
+    private final class FrameReader: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        private let state = Mutex((pending: [UInt8](), frames: [Frame]()))
+        var frames: [Frame] { state.withLock { $0.frames } }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let bytes = Array(unwrapInboundIn(data).readableBytesView)
+            state.withLock { state in
+                state.pending += bytes
+                while state.pending.count >= 9 {
+                    let length = Int(state.pending[0]) << 16 | Int(state.pending[1]) << 8 | Int(state.pending[2])
+                    guard state.pending.count >= 9 + length else { break }
+                    let stream = state.pending[5..<9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7fff_ffff
+                    state.frames.append(Frame(type: state.pending[3], stream: stream))
+                    state.pending.removeFirst(9 + length)
+                }
+            }
+        }
+    }
 }
 
 /// Polls `condition` until it holds; throws after `seconds`.
