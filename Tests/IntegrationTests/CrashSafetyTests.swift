@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// Real `motcua node` processes on loopback, killed with SIGKILL in the middle of a load.
-@Suite("Crash safety (real processes)")
+@Suite("Crash safety (real processes)", .timeLimit(.minutes(3)))
 struct CrashSafetyTests {
     /// Every submission the node acknowledged (201) survives a SIGKILL between writes, the chain is
     /// intact, and the node restarts on the same file and keeps numbering without a gap.

@@ -201,7 +201,7 @@ func waitFor(timeout: TimeInterval, _ condition: @Sendable () async throws -> Bo
     throw CommandError("condition not met within \(timeout) s")
 }
 
-@Suite("Federation (real processes over mutual TLS)", .serialized)
+@Suite("Federation (real processes over mutual TLS)", .serialized, .timeLimit(.minutes(3)))
 struct FederationTests {
     @Test func dossiersFromTwoProvincesAndAMinistryReachTheHubWithinTwoSeconds() async throws {
         let federation = try await LocalFederationHarness()

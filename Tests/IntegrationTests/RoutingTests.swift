@@ -90,7 +90,7 @@ func withFederation(_ body: (LocalFederationHarness) async throws -> Void) async
 
 extension FederationTests {
     /// Liên thông: dossiers that cross levels inside a node and cross nodes through the hub's router.
-    @Suite("Routing between levels and nodes (real processes)")
+    @Suite("Routing between levels and nodes (real processes)", .timeLimit(.minutes(3)))
     struct Routing {
         @Test func communeToDistrictToProvinceInsideOneNode() async throws {
             try await withFederation { federation in

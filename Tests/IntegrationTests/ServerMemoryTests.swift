@@ -3,7 +3,7 @@ import NIOHTTP1
 import Testing
 
 /// A real `motcua node` process and its resident memory, read from /proc.
-@Suite("Server memory (real processes)")
+@Suite("Server memory (real processes)", .timeLimit(.minutes(3)))
 struct ServerMemoryTests {
     /// Kilobytes of a process's resident set that map files (its code, mostly), from /proc/PID/status.
     static func residentFileKiB(of pid: Int32) -> Int? {

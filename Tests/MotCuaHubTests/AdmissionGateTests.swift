@@ -4,7 +4,7 @@ import Testing
 @testable import MotCuaHub
 
 /// The gate that bounds how many replication batches the hub holds parsed at once.
-@Suite("Admission gate")
+@Suite("Admission gate", .timeLimit(.minutes(1)))
 struct AdmissionGateTests {
     /// Tracks how many bodies run at once, and the most ever.
     final class Occupancy: Sendable {

@@ -116,7 +116,7 @@ func batch(node: String, count: Int, after: (Int64, String) = (0, EventChain.gen
     return ReplicationBatch(nodeID: node, firstSeq: after.0 + 1, prevHash: after.1, events: events)
 }
 
-@Suite("Federation links over mutual TLS")
+@Suite("Federation links over mutual TLS", .timeLimit(.minutes(3)))
 struct FederationTLSTests {
     @Test func certifiedPartiesAreServedAndAuthorisedPerEndpoint() async throws {
         let hub = try await LiveHub()

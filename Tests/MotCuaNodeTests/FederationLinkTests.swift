@@ -8,7 +8,7 @@ import Testing
 
 /// How the replication agent tells a hub that is not running (refused connections: retry soon) from one
 /// that is slow or failing (the normal back-off), on real sockets.
-@Suite("Federation link failures")
+@Suite("Federation link failures", .timeLimit(.minutes(1)))
 struct FederationLinkTests {
     /// A loopback port: `listening` keeps a server on it that accepts connections and never answers;
     /// otherwise the server is closed again at once, so that nothing listens there.

@@ -106,7 +106,7 @@ func submission(procedure: String = "1.004873", idNumber: String = idNumber, uni
     return .object(body)
 }
 
-@Suite("Node public API")
+@Suite("Node public API", .timeLimit(.minutes(3)))
 struct NodeAPITests {
     @Test func aDossiersWholeLifeOverHTTP() async throws {
         let node = try await NodeHarness()
@@ -370,7 +370,7 @@ struct NodeAPITests {
     }
 }
 
-@Suite("Node API robustness")
+@Suite("Node API robustness", .timeLimit(.minutes(3)))
 struct NodeRobustnessTests {
     /// Garbage into every endpoint that takes a body or a parameter: always a 4xx, never a 5xx.
     @Test func malformedInputNeverGivesAServerError() async throws {
