@@ -231,8 +231,7 @@ struct FederationTLSTests {
             await hub.shutDown()
             stopped.set()
         }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !stopped.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try? await waitFor(seconds: 5, "the hub's stop") { stopped.isSet }
         #expect(stopped.isSet, "the hub did not stop within 5 s while a client held an idle HTTP/2 connection")
         // The port is closed: the pooled connection is gone and a new one is refused (the client retries
         // refused connections until the request's deadline).
@@ -261,10 +260,8 @@ struct FederationTLSTests {
             try await client.shutdown()
             // The client closes its side once the TLS session has ended (NIOSSL waits up to 5 s for the
             // hub's close_notify); then the hub's side must close too, not stay in CLOSE_WAIT.
-            var deadline = ContinuousClock.now + .seconds(10)
-            while sockets(port: hub.port).contains(.clientEstablished), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            deadline = ContinuousClock.now + .seconds(3)
-            while sockets(port: hub.port).contains(.hubHalfClosed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            try? await waitFor(seconds: 10, "the client's close") { !sockets(port: hub.port).contains(.clientEstablished) }
+            try? await waitFor(seconds: 3, "the hub's close") { !sockets(port: hub.port).contains(.hubHalfClosed) }
             let left = sockets(port: hub.port)
             #expect(!left.contains(.clientEstablished) && !left.contains(.hubHalfClosed), "\(response.version): \(left)")
         }
