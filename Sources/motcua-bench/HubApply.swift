@@ -103,11 +103,3 @@ struct HubApply: AsyncParsableCommand {
         return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, processCPUSeconds() - cpuBefore)
     }
 }
-
-/// User and system CPU time of this process so far (all threads).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}

@@ -1,4 +1,5 @@
 import Foundation
+import MotCuaCore
 
 /// Gives memory back after a burst. A hub draining a backlog holds a batch of every node at once, and
 /// glibc keeps what is freed inside its arenas: without a trim the hub stayed at its peak (about
@@ -50,14 +51,14 @@ enum ServerMemory {
         // A plain thread, not a task: a task sleeping in a loop on Swift's executors cost the replication
         // lag at 500 events/s about 2 ms at p50 (measured, not understood).
         Thread.detachNewThread {
-            var lastCPU = cpuSeconds()
+            var lastCPU = processCPUSeconds()
             var trimmedSinceBusy = false
             var settled = false
             var check = 0
             while true {
                 Thread.sleep(forTimeInterval: checkIntervalSeconds)
                 check += 1
-                let cpu = cpuSeconds()
+                let cpu = processCPUSeconds()
                 let used = cpu - lastCPU
                 lastCPU = cpu
                 let quiet = used < quietCPUSeconds
@@ -100,9 +101,6 @@ enum ServerMemory {
         return 0
         #endif
     }
-
-    /// CPU time used by the whole process so far.
-    static func cpuSeconds() -> Double { Double(clock()) / Double(CLOCKS_PER_SEC) }
 
     /// Resident set size from /proc/self/statm (its second field, in pages).
     static func residentBytes() -> Int? {
