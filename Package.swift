@@ -148,6 +148,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Helpers shared by the test modules (waiting on processes and conditions); not shipped.
+        .target(name: "MotCuaTestSupport", path: "Tests/MotCuaTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "MotCuaCoreTests", dependencies: ["MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(name: "MotCuaProtocolTests", dependencies: ["MotCuaProtocol", "MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(
@@ -158,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "MotCuaHubTests",
             dependencies: [
-                "MotCuaHub", "MotCuaSecurity", "MotCuaCore", "MotCuaProtocol",
+                "MotCuaHub", "MotCuaSecurity", "MotCuaCore", "MotCuaProtocol", "MotCuaTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -195,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity",
+                "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity", "MotCuaTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

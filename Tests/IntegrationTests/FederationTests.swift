@@ -5,6 +5,7 @@ import MotCuaSecurity
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import MotCuaTestSupport
 import Testing
 
 /// A local federation started with `motcua up --detach` from a topology on free loopback ports.
@@ -113,7 +114,7 @@ final class LocalFederationHarness: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         try recordPID(id, process.processIdentifier)
-        try await waitFor(timeout: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz"))?.status == 200 }
+        try await waitFor(seconds: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz"))?.status == 200 }
     }
 
     func restartHub() async throws {
@@ -127,7 +128,7 @@ final class LocalFederationHarness: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         try recordPID("hub", process.processIdentifier)
-        try await waitFor(timeout: 30) { (try? await self.national("/v1/national/nodes")) != nil }
+        try await waitFor(seconds: 30) { (try? await self.national("/v1/national/nodes")) != nil }
     }
 
     func recordPID(_ id: String, _ pid: Int32) throws {
@@ -169,36 +170,8 @@ final class LocalFederationHarness: @unchecked Sendable {
 }
 
 /// Runs `motcua` with these arguments to its end; its exit status and combined output.
-func runMotCua(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-    try await onItsOwnThread {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Runs blocking work (waiting on a child process) on a thread of its own: held on one of the few
-/// threads that run Swift's tasks, it would stall every other test of the run meanwhile.
-func onItsOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
-
-func waitFor(timeout: TimeInterval, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw CommandError("condition not met within \(timeout) s")
+func runMotCua(_ arguments: [String]) async throws -> ProcessOutput {
+    try await runProgram(MotCuaBinary.path, arguments)
 }
 
 @Suite("Federation (real processes over mutual TLS)", .serialized, .timeLimit(.minutes(3)))
@@ -228,7 +201,7 @@ struct FederationTests {
             }
             let submitted = Date()
             let filed = codes
-            try await waitFor(timeout: 2) {
+            try await waitFor(seconds: 2) {
                 for (node, code) in filed {
                     let found = try await federation.national("/v1/national/dossiers/\(code)")
                     guard found["node"] == .string(node), found["level"] == .string(node == "m-bca" ? "ministry" : "commune") else { return false }
@@ -262,7 +235,7 @@ struct FederationTests {
             #expect(acknowledged.count >= 300)
             try await federation.restartNode("p79")
             let head = try await federation.logHead("p79")
-            try await waitFor(timeout: 20) { try await federation.appliedSeq(node: "p79") == head }
+            try await waitFor(seconds: 20) { try await federation.appliedSeq(node: "p79") == head }
             let atNode = try await federation.nodeCodes("p79")
             let atHub = try await federation.hubCodes(node: "p79")
             #expect(Set(acknowledged).isSubset(of: atNode), "the node lost acknowledged dossiers")
@@ -285,7 +258,7 @@ struct FederationTests {
             #expect(acknowledged.count == 2_000, "the node kept serving while the hub was gone")
             try await federation.restartHub()
             let head = try await federation.logHead("p01")
-            try await waitFor(timeout: 30) { try await federation.appliedSeq(node: "p01") == head }
+            try await waitFor(seconds: 30) { try await federation.appliedSeq(node: "p01") == head }
             let atHub = try await federation.hubCodes(node: "p01")
             #expect(atHub == Set(acknowledged), "hub and node differ by \(atHub.symmetricDifference(Set(acknowledged)).count)")
         } catch {
@@ -302,7 +275,7 @@ struct FederationTests {
         let federation = try await LocalFederationHarness()
         do {
             let before = await federation.load("p01", count: 20, workers: 4)
-            try await waitFor(timeout: 10) { try await federation.hubCodes(node: "p01").isSuperset(of: before) }
+            try await waitFor(seconds: 10) { try await federation.hubCodes(node: "p01").isSuperset(of: before) }
             let pid = try federation.pid("p01")
             let pki = federation.stateDir + "/pki"
             let revoked = try await runMotCua(["certs", "revoke", "--dir", pki, "--role", "node", "--id", "p01", "--reason", "key rotation"])
@@ -310,11 +283,11 @@ struct FederationTests {
             let issued = try await runMotCua(["certs", "issue", "--dir", pki, "--role", "node", "--id", "p01"])
             #expect(issued.status == 0, "\(issued.output)")
             kill(try federation.pid("hub"), SIGTERM)
-            try await waitFor(timeout: 10) { (try? await federation.national("/v1/national/nodes")) == nil }
+            try await waitFor(seconds: 10) { (try? await federation.national("/v1/national/nodes")) == nil }
             try await federation.restartHub()
             let after = await federation.load("p01", count: 20, workers: 4)
             #expect(after.count == 20)
-            try await waitFor(timeout: 15) { try await federation.hubCodes(node: "p01").isSuperset(of: after) }
+            try await waitFor(seconds: 15) { try await federation.hubCodes(node: "p01").isSuperset(of: after) }
             #expect(try federation.pid("p01") == pid)
         } catch {
             await federation.shutdown()
@@ -337,7 +310,7 @@ struct FederationTests {
             try await federation.restartHub()
             for node in ["p01", "p79"] {
                 let head = try await federation.logHead(node)
-                try await waitFor(timeout: 30) { try await federation.appliedSeq(node: node) == head }
+                try await waitFor(seconds: 30) { try await federation.appliedSeq(node: node) == head }
             }
             let atHub = try await federation.hubCodes(node: "p01").union(try await federation.hubCodes(node: "p79"))
             #expect(Set(acknowledged).isSubset(of: atHub))

@@ -1,6 +1,7 @@
 import Foundation
 import MotCuaCore
 import NIOHTTP1
+import MotCuaTestSupport
 import Testing
 
 extension JSONValue {
@@ -59,12 +60,12 @@ struct Desk {
 
     /// Waits until the node holds the dossier in `state`.
     func waitUntil(_ node: String, _ code: String, state: String, token: String, timeout: TimeInterval = 15) async throws {
-        try await waitFor(timeout: timeout) { try await dossier(node, code, token: token)?["state"] == .string(state) }
+        try await waitFor(seconds: timeout) { try await dossier(node, code, token: token)?["state"] == .string(state) }
     }
 
     /// Waits until the node knows a unit of another node (from the hub's directory).
     func waitForDirectory(_ node: String, unit: String) async throws {
-        try await waitFor(timeout: 20) {
+        try await waitFor(seconds: 20) {
             try await HTTP.call(.GET, federation.nodeURL(node) + "/v1/federation/units").json.items.contains { $0["code"] == .string(unit) }
         }
     }
@@ -113,7 +114,7 @@ extension FederationTests {
                 #expect(rows.map { $0["toUnit"]?.stringValue } == ["P01.D01", "P01", "P01.D01.C01"])
                 #expect(rows.allSatisfy { $0["handedOverBy"]?.stringValue?.hasPrefix("officer:") == true })
 
-                try await waitFor(timeout: 5) { try await federation.national("/v1/national/dossiers/\(code)")["status"] == .int(10) }
+                try await waitFor(seconds: 5) { try await federation.national("/v1/national/dossiers/\(code)")["status"] == .int(10) }
                 let national = try await federation.national("/v1/national/dossiers/\(code)")
                 guard case .array(let path)? = national["path"] else { Issue.record("no path"); return }
                 #expect(path.map { $0["level"]?.stringValue } == ["commune", "district", "province", "commune"])
@@ -148,7 +149,7 @@ extension FederationTests {
                 #expect(back.items.contains { $0["fileName"] == .string("the-thuong-tru.pdf") }, "the result document came back: \(back)")
                 try await desk.act("p79", code, "return", token: receiver, ["satisfaction": .int(5)])
 
-                try await waitFor(timeout: 5) { try await federation.national("/v1/national/dossiers/\(code)")["status"] == .int(10) }
+                try await waitFor(seconds: 5) { try await federation.national("/v1/national/dossiers/\(code)")["status"] == .int(10) }
                 let national = try await federation.national("/v1/national/dossiers/\(code)")
                 #expect(national["receivingNode"] == .string("p79") && national["competentNode"] == .string("m-bca"))
                 #expect(national["holderNode"] == .string("p79") && national["crossNode"] == .bool(true))
@@ -195,7 +196,7 @@ extension FederationTests {
                 #expect(returned["lastSendBackReason"]?.stringValue?.contains("không cư trú") == true)
                 #expect(returned["holderUnit"] == .string("P01"))
 
-                try await waitFor(timeout: 5) {
+                try await waitFor(seconds: 5) {
                     let first = try await federation.national("/v1/national/dossiers/\(code)")
                     let second = try await federation.national("/v1/national/dossiers/\(other)")
                     return first["status"] == .int(10) && second["holderNode"] == .string("p01")
@@ -216,7 +217,7 @@ extension FederationTests {
                 kill(try federation.pid("m-bca"), SIGKILL)
                 let first = try await desk.file("p79", procedure: "1.010802", unit: nil, idNumber: "079301000124", name: "Anna Berg", token: receiver)
                 try await desk.act("p79", first, "forward", token: receiver)
-                try await waitFor(timeout: 10) {
+                try await waitFor(seconds: 10) {
                     guard case .array(let items)? = try await federation.national("/v1/national/mailbox")["items"] else { return false }
                     return items.contains { $0["dossier"] == .string(first) && $0["destination"] == .string("m-bca") }
                 }
@@ -224,7 +225,7 @@ extension FederationTests {
                 kill(try federation.pid("hub"), SIGKILL)
                 let second = try await desk.file("p79", procedure: "1.010802", unit: nil, idNumber: "079301000125", name: "Boris Lind", token: receiver)
                 try await desk.act("p79", second, "forward", token: receiver)
-                try await waitFor(timeout: 10) {
+                try await waitFor(seconds: 10) {
                     let outbox = try await HTTP.call(.GET, federation.nodeURL("p79") + "/v1/transfers", token: receiver).json
                     return outbox.items.contains { item in
                         let pending = item["state"] == JSONValue.string("pending")
@@ -238,7 +239,7 @@ extension FederationTests {
                 try await desk.waitUntil("m-bca", second, state: "forwarded", token: ministry, timeout: 60)
                 // Exactly one holder each, once, with a complete journey.
                 for code in [first, second] {
-                    try await waitFor(timeout: 10) { try await federation.national("/v1/national/dossiers/\(code)")["holderNode"] == .string("m-bca") }
+                    try await waitFor(seconds: 10) { try await federation.national("/v1/national/dossiers/\(code)")["holderNode"] == .string("m-bca") }
                     #expect(try await desk.journey(code).map(\.node) == ["p79", "m-bca"])
                     let events = try await HTTP.call(.GET, federation.nodeURL("m-bca") + "/v1/dossiers/\(code)/events", token: ministry).json
                     let received = events.items.filter { $0["kind"] == JSONValue.string("dossier.transfer-received") }
@@ -257,7 +258,7 @@ extension FederationTests {
                 try await desk.waitUntil("m-bca", third, state: "forwarded", token: again, timeout: 60)
                 let events = try await HTTP.call(.GET, federation.nodeURL("m-bca") + "/v1/dossiers/\(third)/events", token: again).json
                 #expect(events.items.filter { $0["kind"] == JSONValue.string("dossier.transfer-received") }.count == 1)
-                try await waitFor(timeout: 10) { try await federation.national("/v1/national/dossiers/\(third)")["holderNode"] == .string("m-bca") }
+                try await waitFor(seconds: 10) { try await federation.national("/v1/national/dossiers/\(third)")["holderNode"] == .string("m-bca") }
                 #expect(try await desk.journey(third).map(\.node) == ["p79", "m-bca"])
             }
         }
@@ -271,7 +272,7 @@ extension FederationTests {
                 let old = try federation.pid("m-bca")
                 kill(old, SIGTERM)
                 // Gone for good (port and database free) before it starts again behind the proxy.
-                try await waitFor(timeout: 20) { kill(old, 0) != 0 }
+                try await waitFor(seconds: 20) { kill(old, 0) != 0 }
                 try await federation.restartNode("m-bca", hubURL: "https://localhost:\(proxy.port)")
                 let receiver = try await desk.token("p79", "receiver")
                 let ministry = try await desk.token("m-bca", "leader")
@@ -289,7 +290,7 @@ extension FederationTests {
                 #expect(waiting.contains { $0["dossier"] == .string(code) })
                 proxy.heal()
                 try await desk.waitUntil("m-bca", code, state: "forwarded", token: ministry, timeout: 30)
-                try await waitFor(timeout: 10) { try await federation.national("/v1/national/dossiers/\(code)")["holderNode"] == .string("m-bca") }
+                try await waitFor(seconds: 10) { try await federation.national("/v1/national/dossiers/\(code)")["holderNode"] == .string("m-bca") }
                 #expect(try await desk.journey(code).map(\.node) == ["p79", "m-bca"])
             }
         }

@@ -1,4 +1,5 @@
 import Synchronization
+import MotCuaTestSupport
 import Testing
 
 @testable import MotCuaHub

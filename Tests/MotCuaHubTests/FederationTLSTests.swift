@@ -12,6 +12,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
+import MotCuaTestSupport
 import Testing
 import X509
 
@@ -379,38 +380,9 @@ final class Flag: Sendable {
     func set() { value.withLock { $0 = true } }
 }
 
-struct ProcessOutput {
-    var status: Int32
-    var output: String
-}
-
-/// Runs a command with a 20 s limit, returning its exit status and combined output. The waiting is done
-/// on a thread of its own, not on one of the few that run Swift's tasks (the other tests go on meanwhile).
+/// Runs a command with a 20 s limit, returning its exit status and combined output.
 func run(_ path: String, _ arguments: [String], input: String? = nil) async throws -> ProcessOutput {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            continuation.resume(with: Result {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                let stdin = Pipe()
-                process.standardInput = stdin
-                try process.run()
-                if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-                try? stdin.fileHandleForWriting.close()
-                let limit = DispatchWorkItem { if process.isRunning { process.terminate() } }
-                DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: limit)
-                // Read while it runs: a chatty command never blocks on a full pipe.
-                let output = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                limit.cancel()
-                return ProcessOutput(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self))
-            })
-        }.start()
-    }
+    try await runProgram(path, arguments, input: input, limit: 20)
 }
 
 /// HTTP/2 spoken by hand over mutual TLS, for what a client library would not do: leave a request's body
@@ -479,18 +451,4 @@ final class RawHTTP2Connection: Sendable {
             }
         }
     }
-}
-
-/// Polls `condition` until it holds; throws after `seconds`.
-func waitFor(seconds: Double, _ what: String, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw WaitedTooLong(what: what) }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
-struct WaitedTooLong: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "still waiting for \(what)" }
 }
