@@ -63,7 +63,8 @@ public enum ReplicationReceiver {
     ///
     /// `linkCheck` is the result of `checkLinks(of:)` on this batch when the caller ran it beforehand
     /// (the hub does, outside its single writer: it is the costly part, a SHA-256 per event); the
-    /// decision is the same either way.
+    /// decision is the same either way. A link check of another batch is ignored and the links are
+    /// checked here.
     public static func decide(
         cursor: NodeCursor, batch: ReplicationBatch, authenticatedNodeID: String, limits: ReplicationLimits,
         linkCheck: LinkCheck? = nil
@@ -109,28 +110,22 @@ public enum ReplicationReceiver {
                     reason: "event \(appliedSeq) was applied with hash \(appliedHash.prefix(12))… but is now sent with hash \(atApplied.hash.prefix(12))… (the log was rewritten)")
             }
         }
+        // Every event of the batch is verified, the already-applied prefix included: each hash must hold
+        // and each event must follow the one before it. Together with the checks above (the event at the
+        // applied position carries the applied hash, or the batch's prevHash is the applied hash), this
+        // makes every fresh event chain from the applied head, and an overlapping event that differs from
+        // what was applied (altered, hash kept) is caught here: it is quarantined, never skipped.
+        let links = (linkCheck.flatMap { $0.batchFirstSeq == firstSeq && $0.batchLastSeq == lastSeq ? $0 : nil })
+            ?? checkLinks(of: batch)
+        if let broken = links.firstBreak {
+            return .quarantine(seq: broken.seq, reason: broken.description)
+        }
         // Everything was applied already (a retry after a lost acknowledgement).
         if lastSeq <= appliedSeq {
             return .reply(.duplicate(appliedSeq: appliedSeq, appliedHash: appliedHash))
         }
-
         let fresh = Array(events[Int(appliedSeq + 1 - firstSeq)...])
-        var verifier = EventChain.Verifier(lastSeq: appliedSeq, lastHash: appliedHash)
-        if let linkCheck, linkCheck.batchFirstSeq == firstSeq, linkCheck.batchLastSeq == lastSeq {
-            // Only the first fresh event's link to the applied position is left to check; the batch's
-            // own links and hashes were checked, and a break among the fresh events stands.
-            if let broken = verifier.check(fresh[0]) { return .quarantine(seq: broken.seq, reason: broken.description) }
-            if let broken = linkCheck.firstBreak, broken.seq > fresh[0].seq {
-                return .quarantine(seq: broken.seq, reason: broken.description)
-            }
-            return .apply(events: fresh, newSeq: lastSeq, newHash: fresh[fresh.count - 1].hash)
-        }
-        for event in fresh {
-            if let broken = verifier.check(event) {
-                return .quarantine(seq: broken.seq, reason: broken.description)
-            }
-        }
-        return .apply(events: fresh, newSeq: verifier.lastSeq, newHash: verifier.lastHash)
+        return .apply(events: fresh, newSeq: lastSeq, newHash: fresh[fresh.count - 1].hash)
     }
 
     /// The part of the verification that does not depend on the cursor: each event's recomputed hash and
@@ -142,11 +137,12 @@ public enum ReplicationReceiver {
         public var firstBreak: EventChain.Break?
     }
 
-    /// Checks a batch's own chain (from its first event's stated prevHash), for `decide(…linkCheck:)`.
+    /// Checks a batch's own chain, for `decide(…linkCheck:)`: from the batch's stated `prevHash` (which its
+    /// first event must carry too), every event's recomputed hash and its link to the one before.
     public static func checkLinks(of batch: ReplicationBatch) -> LinkCheck {
         var check = LinkCheck(batchFirstSeq: batch.firstSeq, batchLastSeq: batch.lastSeq, firstBreak: nil)
-        guard let first = batch.events.first else { return check }
-        var verifier = EventChain.Verifier(lastSeq: first.seq - 1, lastHash: first.prevHash)
+        guard !batch.events.isEmpty else { return check }
+        var verifier = EventChain.Verifier(lastSeq: batch.firstSeq - 1, lastHash: batch.prevHash)
         for event in batch.events {
             if let broken = verifier.check(event) {
                 check.firstBreak = broken

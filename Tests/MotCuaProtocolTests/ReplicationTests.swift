@@ -151,6 +151,104 @@ struct ReplicationReceiverTests {
         #expect(seq == 3)
     }
 
+    @Test func alteredAppliedPrefixDoesNotLetMadeUpEventsThrough() {
+        // Events 1-4 are applied. The batch re-sends 3-4 with event 3's payload altered (its hash kept),
+        // then "fresh" events 5-6 whose prevHash and hash are made up.
+        var forged = batch(events, 3...6)
+        forged.events[0].payload = forged.events[0].payload.replacingOccurrences(of: "3", with: "8")
+        forged.events[2].prevHash = String(repeating: "a", count: 64)
+        forged.events[2].hash = String(repeating: "b", count: 64)
+        forged.events[3].prevHash = String(repeating: "b", count: 64)
+        forged.events[3].hash = String(repeating: "c", count: 64)
+        guard case .quarantine(let seq, _) = decide(cursor(events, at: 4), forged) else {
+            Issue.record("made-up events after an altered prefix were not quarantined"); return
+        }
+        #expect(seq == 3)
+
+        // Only the altered prefix, nothing fresh: refused too, not answered as a duplicate.
+        var altered = batch(events, 2...4)
+        altered.events[0].payload = altered.events[0].payload.replacingOccurrences(of: "2", with: "7")
+        guard case .quarantine(let prefixSeq, _) = decide(cursor(events, at: 4), altered) else {
+            Issue.record("an altered already-applied event was skipped"); return
+        }
+        #expect(prefixSeq == 2)
+    }
+
+    @Test func firstEventMustCarryTheBatchPrevHash() {
+        // The batch says it continues from the applied hash, but its first event links elsewhere (and is
+        // sealed consistently with that made-up link).
+        let draft = EventDraft(dossierCode: "HN-1", kind: .submitted, actor: "applicant", at: t0, payload: .object([:]))
+        let madeUp = EventChain.seal(draft, seq: 3, prevHash: String(repeating: "d", count: 64), lastHLC: 0)
+        let relinked = ReplicationBatch(nodeID: "hn", firstSeq: 3, prevHash: events[1].hash, events: [madeUp])
+        guard case .quarantine(let seq, _) = decide(cursor(events, at: 2), relinked) else {
+            Issue.record("an event linking elsewhere was applied"); return
+        }
+        #expect(seq == 3)
+    }
+
+    /// For random batches with random tampering anywhere, nothing is applied unless every fresh event
+    /// chains from the applied head and every hash holds; and a batch with any tampered event is never
+    /// applied or acknowledged.
+    @Test(arguments: 0..<8)
+    func noTamperedEventIsEverApplied(round: Int) {
+        let log = chain(40)
+        var random = SplitMix64(seed: 0x5EED_0000 + UInt64(round))
+        func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(random.next() % UInt64(range.count)) }
+        for trial in 0..<400 {
+            let applied = pick(0...30)
+            let first = pick(max(1, applied - 8)...(applied + 1))
+            let last = pick(first...min(40, first + 9))
+            var sent = batch(log, first...last)
+            var tampered = false
+            let tamperings = pick(0...2)
+            for _ in 0..<tamperings {
+                let at = pick(0...(sent.events.count - 1))
+                switch pick(0...5) {
+                case 0: sent.events[at].payload += " "
+                case 1: sent.events[at].hash = String(repeating: "1", count: 64)
+                case 2: sent.events[at].prevHash = String(repeating: "2", count: 64)
+                case 3: sent.events[at].actor = "officer:mallory"
+                case 4: sent.prevHash = String(repeating: "3", count: 64)
+                default:
+                    // A consistent forgery from `at` on: re-sealed events that link to a made-up hash.
+                    var prev = String(repeating: "4", count: 64)
+                    for index in at..<sent.events.count {
+                        let original = sent.events[index]
+                        let draft = EventDraft(
+                            dossierCode: original.dossierCode, kind: .submitted, actor: "officer:mallory",
+                            at: Date(timeIntervalSince1970: Double(original.timeMs) / 1000), payload: .object(["forged": .int(1)]))
+                        sent.events[index] = EventChain.seal(draft, seq: original.seq, prevHash: prev, lastHLC: 0)
+                        prev = sent.events[index].hash
+                    }
+                    if at == 0 { sent.prevHash = sent.events[0].prevHash }
+                }
+                tampered = tampered || sent != batch(log, first...last)
+            }
+            let hub = cursor(log, at: applied)
+            let decision = decide(hub, sent)
+            switch decision {
+            case .apply(let fresh, let newSeq, let newHash):
+                var verifier = EventChain.Verifier(lastSeq: hub.appliedSeq, lastHash: hub.appliedHash)
+                for event in fresh {
+                    #expect(verifier.check(event) == nil, "round \(round) trial \(trial): applied an event that does not chain")
+                }
+                #expect(fresh == Array(log[applied..<last]), "round \(round) trial \(trial): applied something the node never wrote")
+                #expect(newSeq == Int64(last) && newHash == log[last - 1].hash)
+                #expect(!tampered, "round \(round) trial \(trial): a tampered batch was applied")
+            case .reply(.duplicate(let seq, let hash)):
+                // Nothing is applied, and the answer is the hub's own position. A batch wholly before the
+                // applied head that is consistent in itself (a re-sealed forgery) cannot be told from the
+                // original: the hub keeps only the head's hash. Any other tampering is caught.
+                #expect(seq == hub.appliedSeq && hash == hub.appliedHash)
+                #expect(!tampered || last < applied, "round \(round) trial \(trial): a tampered batch was acknowledged as a duplicate")
+            case .reply(.gap), .quarantine:
+                break
+            default:
+                Issue.record("round \(round) trial \(trial): unexpected \(decision)")
+            }
+        }
+    }
+
     @Test func quarantinedNodeIsAnsweredSo() {
         var hub = cursor(events, at: 2)
         hub.quarantined = "event 4: altered"
