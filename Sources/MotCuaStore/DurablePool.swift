@@ -29,6 +29,18 @@ func openDurablePool(
     return pool
 }
 
+/// Closes a durable pool on a clean stop: the checkpointer first, then every committed page moved into
+/// the database file and the WAL truncated (`wal_checkpoint(TRUNCATE)` on the writer), then the
+/// connections. Without the checkpoint a stopped server left its last burst in the WAL alone (10.6 MB
+/// after 200 submissions, the main file holding 174 of them), one lost file away from losing them.
+func closeDurablePool(_ pool: DatabasePool, committer: GroupCommitter) throws {
+    try committer.close()
+    try pool.writeWithoutTransaction { db in
+        _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+    try pool.close()
+}
+
 /// Process-wide SQLite settings, applied once before the first connection opens: no memory statistics
 /// (with them, each of SQLite's allocations takes a process-wide mutex, on which the hub's writer and
 /// its readers contend). Servers apply them first thing; opening a durable pool applies them too. Once

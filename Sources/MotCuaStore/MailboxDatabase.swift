@@ -46,10 +46,8 @@ public final class MailboxDatabase: Sendable {
         return migrator
     }
 
-    public func close() throws {
-        try committer.close()
-        try pool.close()
-    }
+    /// Checkpoints the WAL into the file (truncating it) and closes it; unusable afterwards.
+    public func close() throws { try closeDurablePool(pool, committer: committer) }
 
     static func entry(_ row: Row) -> MailboxEntry {
         MailboxEntry(

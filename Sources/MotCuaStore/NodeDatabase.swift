@@ -222,11 +222,9 @@ public final class NodeDatabase: Sendable {
     /// queries of unbounded length use `pool.read`, so they never hold a task thread.
     func readHere<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 
-    /// Closes the file (checkpointing the WAL); the object is unusable afterwards.
-    public func close() throws {
-        try committer.close()
-        try pool.close()
-    }
+    /// Checkpoints the WAL into the database file (truncating it) and closes the file, so that a clean
+    /// stop leaves everything in `node.sqlite` alone; the object is unusable afterwards.
+    public func close() throws { try closeDurablePool(pool, committer: committer) }
 
     // MARK: - Shared helpers
 

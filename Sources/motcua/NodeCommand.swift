@@ -96,5 +96,7 @@ struct NodeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         try await app.runService()
+        // Stopped cleanly (SIGTERM, SIGINT): everything committed goes into node.sqlite itself.
+        try service.database.close()
     }
 }

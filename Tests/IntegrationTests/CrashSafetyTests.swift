@@ -78,6 +78,44 @@ struct CrashSafetyTests {
         let chain = try await HTTP.call(.GET, restarted.baseURL + "/v1/log/verify", token: token)
         #expect(chain.json["intact"] == .bool(true))
     }
+
+    /// A clean stop (SIGTERM) moves everything into node.sqlite: the WAL is gone (or empty), and the main
+    /// file alone, copied elsewhere, holds every acknowledged dossier.
+    @Test func aCleanStopLeavesEverythingInTheDatabaseFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-stop-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let node = try NodeProcess(dataDirectory: directory, port: try freePort())
+        try await node.waitReady()
+        let acknowledged = AcknowledgedCodes()
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in 0..<25 {
+                        if let answer = try? await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(worker * 1_000 + index)),
+                           answer.status == 201, let code = answer.json["code"]?.stringValue {
+                            _ = acknowledged.append(code)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(acknowledged.count == 200)
+        node.terminate()
+        #expect(node.process.terminationStatus == 0, "the node exits cleanly on SIGTERM")
+        let wal = (try? FileManager.default.attributesOfItem(atPath: directory + "/node.sqlite-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0, "\(wal) bytes left in the WAL after a clean stop")
+
+        // The main file alone, as a backup that copied only node.sqlite would have it.
+        let copy = directory + "-copy"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: directory + "/node.sqlite", toPath: copy + "/node.sqlite")
+        let database = try NodeDatabase(path: copy + "/node.sqlite")
+        var missing: [String] = []
+        for code in acknowledged.all where try await database.dossier(code) == nil { missing.append(code) }
+        #expect(missing.count == 0, "acknowledged dossiers only in the WAL, e.g. \(missing.prefix(3))")
+        try database.close()
+    }
 }
 
 /// Codes the node acknowledged, shared by the load workers.
