@@ -53,6 +53,24 @@ struct PeerIdentityMiddleware: RouterMiddleware {
     }
 }
 
+/// A node certificate is honoured only for a member of the federation: any certificate the federation CA
+/// issued could otherwise create a node at the hub by shipping a batch. Operators are not nodes.
+struct MembershipMiddleware: RouterMiddleware {
+    let service: HubService
+
+    func handle(
+        _ request: Request, context: FederationRequestContext,
+        next: (Request, FederationRequestContext) async throws -> Response
+    ) async throws -> Response {
+        if case .node(let nodeID)? = context.peer, !service.isMember(nodeID) {
+            throw HubProblem(
+                .forbidden, "node.unknown",
+                "node \(nodeID.prefix(64)) is not a member of this federation; an operator admits it with `motcua ctl national nodes add \(nodeID.prefix(64))` (or it is named in the hub's topology)")
+        }
+        return try await next(request, context)
+    }
+}
+
 /// Builds the hub's mutual-TLS HTTP/2 application (HTTP/1.1 is also spoken over the same TLS for
 /// clients that do not negotiate h2; plain HTTP is never accepted).
 public func buildHubApplication(
@@ -64,6 +82,7 @@ public func buildHubApplication(
     let router = Router(context: FederationRequestContext.self)
     router.middlewares.add(FederationProblemMiddleware())
     router.middlewares.add(PeerIdentityMiddleware(revocations: revocations))
+    router.middlewares.add(MembershipMiddleware(service: service))
     HubRoutes(service: service).register(on: router)
 
     let tlsConfiguration = try FederationTLS.serverConfiguration(

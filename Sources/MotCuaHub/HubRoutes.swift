@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Logging
 import Hummingbird
 import MotCuaCore
 import MotCuaProtocol
@@ -52,6 +53,28 @@ struct HubRoutes {
         national.get("status") { _, _ in try await status() }
         national.get("nodes") { _, _ in
             try jsonResponse(JSONValue.object(["items": .array(try await service.database.standings().map(Self.standingJSON))]))
+        }
+        national.post("nodes") { request, context in
+            let buffer = try await request.body.collect(upTo: 64 * 1024)
+            struct Body: Decodable { var id: String }
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)) else {
+                throw HubProblem(.badRequest, "request.malformed", "expected {\"id\": \"<node id>\"}")
+            }
+            guard body.id.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,31}/) != nil else {
+                throw HubProblem(.unprocessableContent, "node.invalid-id", "a node id is 1-32 lower-case letters, digits or '-'")
+            }
+            let added = try await service.admit([body.id])
+            context.logger.notice("node admitted", metadata: ["node.id": "\(body.id)", "by": "\(context.peer?.uri ?? "")"])
+            return try jsonResponse(JSONValue.object(["node": .string(body.id), "member": .bool(true), "added": .bool(!added.isEmpty)]),
+                                    status: added.isEmpty ? .ok : .created)
+        }
+        national.delete("nodes/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard try await service.dismiss(id) else {
+                throw HubProblem(.notFound, "node.not-member", "node \(id.prefix(64)) is not a member")
+            }
+            context.logger.notice("node removed", metadata: ["node.id": "\(id)", "by": "\(context.peer?.uri ?? "")"])
+            return try jsonResponse(JSONValue.object(["node": .string(id), "member": .bool(false)]))
         }
         national.post("nodes/:id/release") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -135,6 +158,9 @@ struct HubRoutes {
             "lagMs": standing.lagMs.map(JSONValue.int) ?? .null,
             "lastContactAt": standing.lastContactMs.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null,
             "quarantined": standing.quarantinedReason.map(JSONValue.string) ?? .null,
+            "member": .bool(standing.member),
+            "reportedHeadSeq": standing.reportedHeadSeq.map(JSONValue.int) ?? .null,
+            "logBehindHub": .bool(standing.logBehindHub),
         ]
     }
 

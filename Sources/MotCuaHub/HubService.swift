@@ -17,6 +17,8 @@ public struct HubConfiguration: Sendable {
     public var caPath: String
     public var revocationListPath: String
     public var limits: ReplicationLimits
+    /// Nodes made members at start (the topology the hub runs); an operator adds and removes others.
+    public var members: [String] = []
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", federationPort: Int, certificatePath: String, keyPath: String,
@@ -61,6 +63,8 @@ public final class HubService: Sendable {
     static let batchesInHand = 16
     /// Per node, the lag of the last 10,000 events applied (commit at the node → durable at the hub).
     private let lags = Mutex<[String: LagWindow]>([:])
+    /// The federation's members, as stored: a node certificate of any other id is refused everywhere.
+    private let memberIDs: Mutex<Set<String>>
 
     public init(configuration: HubConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -69,6 +73,32 @@ public final class HubService: Sendable {
         self.now = now
         database = try HubDatabase(path: configuration.databasePath)
         mailbox = try MailboxDatabase(path: configuration.mailboxPath)
+        memberIDs = Mutex(try database.members())
+    }
+
+    /// Makes the configured members members (at start; a node already a member stays as it is).
+    public func admitConfiguredMembers() async throws {
+        guard !configuration.members.isEmpty else { return }
+        let added = try await admit(configuration.members)
+        if !added.isEmpty { logger.notice("nodes admitted from the topology", metadata: ["nodes": "\(added.joined(separator: ","))"]) }
+    }
+
+    /// Whether batches and routing calls from this node are accepted.
+    public func isMember(_ nodeID: String) -> Bool { memberIDs.withLock { $0.contains(nodeID) } }
+
+    /// Admits nodes; returns those that were not members.
+    @discardableResult
+    public func admit(_ nodeIDs: [String]) async throws -> [String] {
+        let added = try await database.admit(nodeIDs)
+        memberIDs.withLock { $0.formUnion(nodeIDs) }
+        return added
+    }
+
+    /// Ends a node's membership: its certificate is refused from the next request on.
+    public func dismiss(_ nodeID: String) async throws -> Bool {
+        let removed = try await database.dismiss(nodeID)
+        memberIDs.withLock { _ = $0.remove(nodeID) }
+        return removed
     }
 
     /// A service that ends the mailbox long polls when the hub stops (last in the hub's service group).

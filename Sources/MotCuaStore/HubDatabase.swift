@@ -14,6 +14,13 @@ public struct NodeStanding: Sendable, Codable, Hashable {
     public var lagMs: Int64?
     public var quarantinedReason: String?
     public var quarantinedAtMs: Int64?
+    /// Whether the node is a member of the federation (its batches are accepted).
+    public var member: Bool = true
+    /// The node's own log head as it last reported it; below `appliedSeq` the node lost part of its log.
+    public var reportedHeadSeq: Int64?
+
+    /// The node says its log ends before what the hub has applied: it lost events the hub holds.
+    public var logBehindHub: Bool { reportedHeadSeq.map { $0 < appliedSeq } ?? false }
 
     public var cursor: NodeCursor {
         NodeCursor(nodeID: nodeID, appliedSeq: appliedSeq, appliedHash: appliedHash, quarantined: quarantinedReason)
@@ -149,13 +156,24 @@ public final class HubDatabase: Sendable {
                 CREATE INDEX federation_units_by_node ON federation_units(node_id);
                 """)
         }
+        migrator.registerMigration("2026-12-03-members") { db in
+            try db.execute(sql: """
+                -- Batches are accepted only from the federation's members: nodes an operator (or the topology
+                -- the hub starts with) admitted. Nodes already known when this shipped had been admitted
+                -- by use, so they stay members.
+                ALTER TABLE nodes ADD COLUMN member INTEGER NOT NULL DEFAULT 0 CHECK (member IN (0, 1));
+                UPDATE nodes SET member = 1;
+                -- The node's own log head as it last reported it: a head behind applied_seq means the node
+                -- lost part of its log.
+                ALTER TABLE nodes ADD COLUMN reported_head_seq INTEGER;
+                ALTER TABLE nodes ADD COLUMN reported_head_at_ms INTEGER;
+                """)
+        }
         return migrator
     }
 
-    public func close() throws {
-        try committer.close()
-        try pool.close()
-    }
+    /// Checkpoints the WAL into the file (truncating it) and closes it; unusable afterwards.
+    public func close() throws { try closeDurablePool(pool, committer: committer) }
 
     // MARK: - Cursors
 
@@ -182,7 +200,8 @@ public final class HubDatabase: Sendable {
         NodeStanding(
             nodeID: row["node_id"], appliedSeq: row["applied_seq"], appliedHash: row["applied_hash"],
             lastContactMs: row["last_contact_ms"], lagMs: row["lag_ms"], quarantinedReason: row["quarantined_reason"],
-            quarantinedAtMs: row["quarantined_at_ms"])
+            quarantinedAtMs: row["quarantined_at_ms"], member: row["member"] as Bool? ?? true,
+            reportedHeadSeq: row["reported_head_seq"])
     }
 
     // MARK: - Applying batches
@@ -331,6 +350,48 @@ public final class HubDatabase: Sendable {
         try await committer.write { db in
             try db.execute(sql: "UPDATE nodes SET quarantined_reason = NULL, quarantined_at_ms = NULL WHERE node_id = ? AND quarantined_reason IS NOT NULL", arguments: [nodeID])
             return db.changesCount > 0
+        }
+    }
+
+    // MARK: - Membership
+
+    /// The nodes whose batches are accepted.
+    public func members() throws -> Set<String> {
+        try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT node_id FROM nodes WHERE member = 1")) }
+    }
+
+    /// Makes nodes members (a node never seen gets its cursor at position 0); true for each that was not one.
+    @discardableResult
+    public func admit(_ nodeIDs: [String]) async throws -> [String] {
+        try await committer.write { db in
+            var added: [String] = []
+            for nodeID in nodeIDs {
+                try db.execute(
+                    sql: """
+                        INSERT INTO nodes(node_id, applied_hash, member) VALUES (?, ?, 1)
+                        ON CONFLICT(node_id) DO UPDATE SET member = 1 WHERE member = 0
+                        """,
+                    arguments: [nodeID, EventChain.genesisHash])
+                if db.changesCount > 0 { added.append(nodeID) }
+            }
+            return added
+        }
+    }
+
+    /// Ends a node's membership; its cursor and its dossiers stay. False when it was not a member.
+    public func dismiss(_ nodeID: String) async throws -> Bool {
+        try await committer.write { db in
+            try db.execute(sql: "UPDATE nodes SET member = 0 WHERE node_id = ? AND member = 1", arguments: [nodeID])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Records the log head a node reports with its batches (a node that lost part of its log reports
+    /// a head behind the applied position).
+    public func recordReportedHead(_ nodeID: String, headSeq: Int64, nowMs: Int64) async throws {
+        try await committer.write(wakesListeners: false) { db in
+            try db.cachedStatement(sql: "UPDATE nodes SET reported_head_seq = ?, reported_head_at_ms = ? WHERE node_id = ?")
+                .execute(arguments: [headSeq, nowMs, nodeID])
         }
     }
 

@@ -19,6 +19,9 @@ struct HubCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "PKI folder (made by `motcua certs init`).") var pkiDir: String = ".motcua/pki"
     @Option(help: "Log level.") var logLevel: String = "info"
+    @Option(help: "A topology file: its nodes are admitted as members of the federation at start.") var topology: String?
+    @Option(help: "Admit this node id as a member at start (repeatable); others are added with `motcua ctl national nodes add`.")
+    var member: [String] = []
 
     func run() async throws {
         SQLiteProcessSettings.apply()
@@ -27,7 +30,11 @@ struct HubCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let pki = PKIDirectory(path: pkiDir)
         guard pki.isInitialised else { throw ValidationError("no PKI in \(pkiDir): run `motcua certs init --dir \(pkiDir)` and `motcua certs issue --dir \(pkiDir) --role hub`") }
-        let service = try HubService(configuration: HubConfiguration(dataDirectory: dataDir, host: host, federationPort: federationPort, pki: pki), logger: logger)
+        var configuration = HubConfiguration(dataDirectory: dataDir, host: host, federationPort: federationPort, pki: pki)
+        configuration.members = member
+        if let topology { configuration.members += try Topology.load(path: topology).nodes.map(\.id) }
+        let service = try HubService(configuration: configuration, logger: logger)
+        try await service.admitConfiguredMembers()
         let banner = "MotCua hub listening on https://\(host):\(federationPort) (mTLS, HTTP/2)\(nationalPort > 0 ? " and https://\(host):\(nationalPort)" : "")\n  index  \(service.configuration.databasePath)\n"
         let federation = try buildHubApplication(service: service, logger: logger) { _ in
             FileHandle.standardOutput.write(Data(banner.utf8))
@@ -40,5 +47,8 @@ struct HubCommand: AsyncParsableCommand {
         services.append(service.mailboxCloser)
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        // Stopped cleanly: the index and the mailboxes are checkpointed into their files and closed.
+        try service.database.close()
+        try service.mailbox.close()
     }
 }

@@ -9,18 +9,18 @@ import NIOHTTP1
 struct NationalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "national", abstract: "Nationwide status and dossiers from the hub (mutual TLS, operator certificate).",
-        subcommands: [Status.self, Dossier.self, Dossiers.self, Mailbox.self, Release.self])
+        subcommands: [Status.self, Nodes.self, Dossier.self, Dossiers.self, Mailbox.self, Release.self])
 
     struct Options: ParsableArguments {
         @Option(help: "State folder holding pki/ and processes.json.") var stateDir: String = ".motcua"
         @Option(help: "Hub URL (default: from the state folder, else https://localhost:7444).") var hubUrl: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
-        func call(_ method: HTTPMethod, _ path: String) async throws -> JSONValue {
+        func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
             let base = hubUrl ?? (try? FederationState.load(stateDir: stateDir))?.hub?.publicURL ?? "https://localhost:7444"
             let client = try LocalFederation.operatorClient(stateDir: stateDir)
             do {
-                let answer = try await APIClient(baseURL: base, client: client, timeoutSeconds: 15).call(method, path)
+                let answer = try await APIClient(baseURL: base, client: client, timeoutSeconds: 15).call(method, path, body: body)
                 try await client.shutdown()
                 return answer
             } catch {
@@ -153,6 +153,52 @@ struct NationalCommand: AsyncParsableCommand {
                            item.text("destination"), item.text("toUnit"), Dossier.duration(Int(item.text("ageMs")) ?? 0), item.text("attempts")])
             }
             if !answer.items.isEmpty { print("\n" + table.render()) }
+        }
+    }
+
+    struct Nodes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The federation's members: only they may ship a log or use the router.",
+            subcommands: [List.self, Add.self, Remove.self], defaultSubcommand: List.self)
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every node the hub knows, member or not, with its position.")
+            @OptionGroup var options: Options
+
+            func run() async throws {
+                let answer = try await options.call(.GET, "/v1/national/nodes")
+                if options.json { print(answer.canonicalText); return }
+                var table = TextTable(headers: ["node", "member", "applied seq", "node head", "last contact", "state"])
+                for node in answer.items {
+                    let state = !node.text("quarantined").isEmpty ? "QUARANTINED: \(node.text("quarantined"))"
+                        : node.text("logBehindHub") == "yes" ? "LOG BEHIND HUB" : ""
+                    table.add([node.text("id"), node.text("member"), node.text("appliedSeq"), node.text("reportedHeadSeq"),
+                               node.text("lastContactAt"), state])
+                }
+                print(table.render())
+            }
+        }
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Admit a node: its certificate may ship a log and use the router.")
+            @OptionGroup var options: Options
+            @Argument(help: "Node id.") var node: String
+
+            func run() async throws {
+                let answer = try await options.call(.POST, "/v1/national/nodes", body: .object(["id": .string(node)]))
+                print(options.json ? answer.canonicalText : answer.text("added") == "yes" ? "node \(node) admitted" : "node \(node) was already a member")
+            }
+        }
+
+        struct Remove: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "End a node's membership (its index rows and cursor stay).")
+            @OptionGroup var options: Options
+            @Argument(help: "Node id.") var node: String
+
+            func run() async throws {
+                let answer = try await options.call(.DELETE, "/v1/national/nodes/\(queryEscape(node))")
+                print(options.json ? answer.canonicalText : "node \(node) removed")
+            }
         }
     }
 

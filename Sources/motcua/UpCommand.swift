@@ -44,7 +44,7 @@ struct UpCommand: AsyncParsableCommand {
         let hubPID = try LocalFederation.spawn([
             "hub", "--data-dir", loaded.hub.dataDirectory(stateDir: stateDir), "--host", loaded.hub.host,
             "--federation-port", String(loaded.hub.federationPort), "--national-port", String(loaded.hub.nationalPort),
-            "--pki-dir", pki.path, "--log-level", "warning",
+            "--pki-dir", pki.path, "--log-level", "warning", "--topology", topology,
         ], log: hubLog)
         processes.append(FederationProcess(
             id: loaded.hub.id, role: "hub", name: "Hub", pid: hubPID, publicURL: "https://localhost:\(loaded.hub.nationalPort)",

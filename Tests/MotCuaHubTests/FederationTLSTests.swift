@@ -34,7 +34,10 @@ final class LiveHub: Sendable {
         try pki.issue(.operator("alice"), now: Date())
         var logger = Logger(label: "hub-test")
         logger.logLevel = .critical
-        let service = try HubService(configuration: HubConfiguration(dataDirectory: directory + "/hub", federationPort: 0, pki: pki), logger: logger)
+        var configuration = HubConfiguration(dataDirectory: directory + "/hub", federationPort: 0, pki: pki)
+        configuration.members = ["p01", "p02"]
+        let service = try HubService(configuration: configuration, logger: logger)
+        try await service.admitConfiguredMembers()
         let bound = AsyncStream<Int>.makeStream()
         let app = try buildHubApplication(service: service, logger: logger) { port in
             bound.continuation.yield(port ?? 0)
@@ -117,6 +120,12 @@ func batch(node: String, count: Int, after: (Int64, String) = (0, EventChain.gen
     return ReplicationBatch(nodeID: node, firstSeq: after.0 + 1, prevHash: after.1, events: events)
 }
 
+/// The `items` of a list answer.
+private func listed(_ answer: JSONValue) -> [JSONValue] {
+    if case .array(let items)? = answer["items"] { return items }
+    return []
+}
+
 @Suite("Federation links over mutual TLS", .timeLimit(.minutes(3)))
 struct FederationTLSTests {
     @Test func certifiedPartiesAreServedAndAuthorisedPerEndpoint() async throws {
@@ -175,6 +184,61 @@ struct FederationTLSTests {
         #expect(try await hub.call(.operator("alice"), .POST, "/v1/national/nodes/p01/release").0 == 200)
         let (_, after) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p01", count: 3)))
         #expect(after["result"] == .string("applied"))
+    }
+
+    @Test func onlyMembersMayShipALogOrUseTheRouter() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        // A certificate from the federation CA for a node the hub was never told about.
+        try hub.pki.issue(.node("p03"), now: Date())
+        let (refused, problem) = try await hub.call(.node("p03"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p03", count: 1)))
+        #expect(refused == 403)
+        #expect(problem["type"] == .string("urn:motcua:problem:node.unknown"))
+        let units = JSONValue.object(["units": .array([.object(["code": .string("P03"), "name": .string("P03"), "level": .string("province")])])])
+        #expect(try await hub.call(.node("p03"), .PUT, "/v1/federation/units", body: units).0 == 403)
+        #expect(try await hub.call(.node("p03"), .GET, "/v1/federation/mailbox?wait=0").0 == 403)
+        let (_, before) = try await hub.call(.operator("alice"), .GET, "/v1/national/nodes")
+        #expect(listed(before).allSatisfy { $0["id"] != .string("p03") }, "a refused node leaves no trace in the index")
+
+        // Nodes cannot admit themselves; an operator can.
+        #expect(try await hub.call(.node("p01"), .POST, "/v1/national/nodes", body: .object(["id": .string("p03")])).0 == 403)
+        #expect(try await hub.call(.operator("alice"), .POST, "/v1/national/nodes", body: .object(["id": .string("P 03")])).0 == 422)
+        #expect(try await hub.call(.operator("alice"), .POST, "/v1/national/nodes", body: .object(["id": .string("p03")])).0 == 201)
+        #expect(try await hub.call(.operator("alice"), .POST, "/v1/national/nodes", body: .object(["id": .string("p03")])).0 == 200)
+        let (accepted, reply) = try await hub.call(.node("p03"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p03", count: 1, dossier: "000.03.01.H03-260302-0001")))
+        #expect(accepted == 200)
+        #expect(reply["result"] == .string("applied"))
+
+        // Removed: refused again at once, its cursor kept.
+        #expect(try await hub.call(.operator("alice"), .DELETE, "/v1/national/nodes/p03").0 == 200)
+        #expect(try await hub.call(.operator("alice"), .DELETE, "/v1/national/nodes/p03").0 == 404)
+        #expect(try await hub.call(.node("p03"), .POST, "/v1/replication/batches", body: try JSONValue.from(batch(node: "p03", count: 1))).0 == 403)
+        let (_, after) = try await hub.call(.operator("alice"), .GET, "/v1/national/nodes")
+        let p03 = listed(after).first { $0["id"] == .string("p03") }
+        #expect(p03?["member"] == .bool(false))
+        #expect(p03?["appliedSeq"] == .int(1))
+    }
+
+    @Test func madeUpEventsBehindAnAlteredPrefixNeverReachTheIndex() async throws {
+        let hub = try await LiveHub()
+        defer { hub.stop() }
+        let applied = batch(node: "p01", count: 4)
+        #expect(try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(applied)).1["result"] == .string("applied"))
+        // Re-send 3-4 with event 3 altered (hash kept), then two events of a new dossier with made-up links.
+        let fresh = batch(node: "p01", count: 2, after: (4, applied.events[3].hash), dossier: "000.01.01.H01-260302-0099")
+        var forged = ReplicationBatch(nodeID: "p01", firstSeq: 3, prevHash: applied.events[1].hash, events: Array(applied.events[2...3]) + fresh.events)
+        forged.events[0].payload = forged.events[0].payload.replacingOccurrences(of: "4", with: "9")
+        forged.events[2].prevHash = String(repeating: "a", count: 64)
+        forged.events[2].hash = String(repeating: "b", count: 64)
+        forged.events[3].prevHash = String(repeating: "b", count: 64)
+        forged.events[3].hash = String(repeating: "c", count: 64)
+        let (_, reply) = try await hub.call(.node("p01"), .POST, "/v1/replication/batches", body: try JSONValue.from(forged))
+        #expect(reply["result"] == .string("chain-broken"))
+        #expect(try await hub.call(.operator("alice"), .GET, "/v1/national/dossiers/000.01.01.H01-260302-0099").0 == 404)
+        let (_, nodes) = try await hub.call(.operator("alice"), .GET, "/v1/national/nodes")
+        let p01 = listed(nodes).first { $0["id"] == .string("p01") }
+        #expect(p01?["appliedSeq"] == .int(4))
+        #expect(p01?["quarantined"] != .null)
     }
 
     @Test func uncertifiedConnectionsAreRefused() async throws {
