@@ -103,10 +103,18 @@ public struct ActionBody: Decodable, Sendable {
     public var resultDocument: Upload?
     public var satisfaction: Int?
 
-    /// Decodes base64 content with a clear error naming the component.
+    /// Decodes base64 content with a clear error naming the component. Whitespace (line breaks of a
+    /// wrapped encoding) is allowed; any other character outside the base64 alphabet is refused, never
+    /// dropped: a file with a stray byte would otherwise be stored silently altered.
     public static func bytes(of upload: Upload, field: String) throws(DossierError) -> [UInt8] {
-        guard let data = Data(base64Encoded: upload.contentBase64, options: [.ignoreUnknownCharacters]) else {
-            throw .invalid(field: field, reason: "contentBase64 is not valid base64")
+        var text = upload.contentBase64.filter { !$0.isWhitespace }
+        if let stray = text.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" || $0 == "=")) }) {
+            throw .invalid(field: field + ".contentBase64", reason: "'\(stray)' is not a base64 character (A-Z, a-z, 0-9, +, /, = at the end)")
+        }
+        // Missing padding is tolerated; padding anywhere but the end is not.
+        if text.count % 4 == 2 { text += "==" } else if text.count % 4 == 3 { text += "=" }
+        guard let data = Data(base64Encoded: text) else {
+            throw .invalid(field: field + ".contentBase64", reason: "not valid base64 (padding only at the end, length a multiple of 4)")
         }
         guard !data.isEmpty else { throw .invalid(field: field, reason: "the file \(upload.fileName) is empty") }
         return [UInt8](data)

@@ -56,25 +56,25 @@ public enum DossierError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notPermitted(let action, let allowed):
             return "'\(action.rawValue)' needs one of the roles: \(allowed.joined(separator: ", "))"
         case .outOfScope(let action, let unit):
-            return "'\(action.rawValue)' concerns unit \(unit), which is outside the units you are assigned to"
+            return "'\(action.rawValue)' concerns unit \(quoted(unit)), which is outside the units you are assigned to"
         case .extensionAlreadyUsed:
             return "the deadline of this dossier was already extended once; it can be extended only once"
         case .invalid(let field, let reason):
-            return "\(field): \(reason)"
+            return "\(quoted(field)): \(quoted(reason, limit: 300))"
         case .unknownProcedure(let code):
-            return "no procedure \(code) in this node's catalogue; see GET /v1/procedures"
+            return "no procedure \(quoted(code)) in this node's catalogue; see GET /v1/procedures"
         case .procedureNotEffective(let code):
-            return "procedure \(code) is not in force on this date"
+            return "procedure \(quoted(code)) is not in force on this date"
         case .notOnline(let code):
-            return "procedure \(code) is not offered online; file it at a one-stop desk"
+            return "procedure \(quoted(code)) is not offered online; file it at a one-stop desk"
         case .missingComponents(let names):
-            return "mandatory components missing: \(names.joined(separator: "; "))"
+            return "mandatory components missing: \(quoted(names.joined(separator: "; "), limit: 500))"
         case .unknownComponent(let code):
-            return "component \(code) is not part of this procedure"
+            return "component \(quoted(code)) is not part of this procedure"
         case .unknownUnit(let code):
-            return "no unit \(code) at this node; see GET /v1/units"
+            return "no unit \(quoted(code)) at this node; see GET /v1/units"
         case .notCompetentHere(let procedure, let reason):
-            return "procedure \(procedure) cannot be filed here: \(reason)"
+            return "procedure \(quoted(procedure)) cannot be filed here: \(quoted(reason, limit: 300))"
         case .paymentOutstanding:
             return "this procedure carries a financial obligation: record the payment before approving"
         }

@@ -15,6 +15,9 @@ public struct ReceiptForm: Codable, Sendable, Hashable {
     public var collectAt: String
     public var receivingOfficer: String
     public var lookup: String
+    /// The short secret that, with the code, always opens the dossier to its applicant (set by the node,
+    /// which keeps it; never in the log).
+    public var lookupSecret: String? = nil
 }
 
 /// Form 02: one complete list of what is missing (Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ).

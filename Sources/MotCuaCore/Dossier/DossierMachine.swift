@@ -663,7 +663,7 @@ public enum DossierMachine {
             receivedAt: dossier.receivedAt ?? context.now, appointmentAt: dossier.dueAt ?? context.now,
             collectAt: [receiving.name, receiving.address].compactMap { $0 }.joined(separator: ", "),
             receivingOfficer: context.actor.logName,
-            lookup: "GET /v1/dossiers/\(dossier.code)?idNumber=<your ID number>")
+            lookup: "POST /v1/dossiers/\(dossier.code)/lookup with {\"lookupSecret\": \"<the secret on this receipt>\"} or {\"idNumber\": \"<your ID number>\"}")
     }
 
     /// Validates the applicant and returns it normalised (trimmed, identifiers in canonical form).

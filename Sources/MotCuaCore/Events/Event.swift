@@ -25,6 +25,9 @@ public enum EventKind: String, Codable, Sendable, CaseIterable {
     case transferRefused = "dossier.transfer-refused"
     case calendarRuleAdded = "calendar.rule-added"
     case calendarRuleWithdrawn = "calendar.rule-withdrawn"
+    /// An operator accepted that the node lost the end of its log (events the hub holds): the log goes on
+    /// after the hub's position, and this event names the seqs that are gone (`lostFromSeq`...`lostToSeq`).
+    case logLossAccepted = "node.log-loss-accepted"
 }
 
 /// A log entry before it has a position: what the domain decided to record.
