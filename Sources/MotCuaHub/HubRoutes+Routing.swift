@@ -138,7 +138,7 @@ extension HubRoutes {
             let code = context.parameters.get("code") ?? ""
             guard let dossier = try await service.database.dossier(code),
                   dossier.node == nodeID || dossier.receivingNode == nodeID || dossier.holderNode == nodeID else {
-                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(code) of yours in the national index")
+                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) of yours in the national index")
             }
             return try jsonResponse(try await journeyJSON(dossier))
         }

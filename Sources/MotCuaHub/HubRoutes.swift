@@ -47,6 +47,38 @@ struct HubRoutes {
             }
         }
 
+        // A node tells where its own log ends and learns where the hub is: a node whose log went back in
+        // time (a lost WAL, a restored backup) finds out before it hands out a code the hub has seen.
+        router.post("/v1/replication/head") { request, context in
+            guard case .node(let nodeID)? = context.peer else {
+                throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates report a log head")
+            }
+            let buffer = try await request.body.collect(upTo: 16 * 1024)
+            struct Body: Decodable {
+                var headSeq: Int64
+                /// Days (`yyMMdd`) whose highest dossier numbers the node wants when it is behind.
+                var days: [String]?
+            }
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), body.headSeq >= 0,
+                  (body.days?.count ?? 0) <= 31 else {
+                throw HubProblem(.badRequest, "request.malformed", "expected {\"headSeq\": <the last seq of your log>, \"days\": [\"yyMMdd\", …]}")
+            }
+            let standing = try await service.database.standing(of: nodeID)
+            try await service.database.recordReportedHead(nodeID, headSeq: body.headSeq, nowMs: service.nowMs)
+            var answer: [String: JSONValue] = [
+                "appliedSeq": .int(standing.appliedSeq), "appliedHash": .string(standing.appliedHash),
+                "logBehindHub": .bool(body.headSeq < standing.appliedSeq),
+            ]
+            if body.headSeq < standing.appliedSeq {
+                service.logger.error("node log behind the hub", metadata: [
+                    "node.id": "\(nodeID)", "node.head": "\(body.headSeq)", "hub.applied": "\(standing.appliedSeq)",
+                ])
+                let numbers = try await service.database.highestNumbers(of: nodeID, days: body.days ?? [])
+                answer["highestNumbers"] = .object(numbers.mapValues { .int(Int64($0)) })
+            }
+            return try jsonResponse(JSONValue.object(answer))
+        }
+
         registerRouting(on: router)
 
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
@@ -79,14 +111,14 @@ struct HubRoutes {
         national.post("nodes/:id/release") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard try await service.database.release(id) else {
-                throw HubProblem(.notFound, "node.not-quarantined", "node \(id) is not quarantined")
+                throw HubProblem(.notFound, "node.not-quarantined", "node \(quoted(id)) is not quarantined")
             }
             return try jsonResponse(JSONValue.object(["node": .string(id), "released": .bool(true)]))
         }
         national.get("dossiers/:code") { _, context in
             let code = context.parameters.get("code") ?? ""
             guard let dossier = try await service.database.dossier(code) else {
-                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(code) in the national index")
+                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) in the national index")
             }
             return try jsonResponse(try await journeyJSON(dossier))
         }

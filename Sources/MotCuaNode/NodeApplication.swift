@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MotCuaStore
 import NIOCore
 import ServiceLifecycle
 
@@ -24,13 +25,49 @@ public func buildNodeApplication(
 ) -> some ApplicationProtocol {
     let router = Router(context: NodeRequestContext.self)
     router.middlewares.add(ProblemMiddleware())
+    router.middlewares.add(StorageHealthMiddleware(health: service.health))
     NodeRoutes(service: service).register(on: router)
     return Application(
         router: router,
+        server: NodeHTTPChannel.server(
+            headerTimeoutSeconds: service.configuration.headerTimeoutSeconds, idleTimeoutSeconds: service.configuration.idleTimeoutSeconds),
         configuration: .init(
             address: .hostname(service.configuration.host, port: service.configuration.publicPort),
             serverName: "motcua-node/\(service.configuration.nodeID)"),
-        services: (service.replication.map { [$0 as any Service] } ?? []) + (service.transferAgent().map { [$0 as any Service] } ?? []),
+        services: (service.replication.map { [$0 as any Service] } ?? []) + (service.transferAgent().map { [$0 as any Service] } ?? [])
+            + [NodeMaintenance(service: service)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
         logger: logger)
+}
+
+/// Notices the store's failures on their way out: a full disk is answered 507 `storage.full` (and the node
+/// is not ready until a write succeeds again); damaged data stops writes (fail-stop). A write that
+/// succeeds clears the full-disk state.
+struct StorageHealthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let health: NodeHealth
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            if request.method != .get, request.method != .head, (200..<300).contains(response.status.code), !request.uri.path.hasSuffix("/lookup") {
+                health.noteWriteSucceeded()
+            }
+            return response
+        } catch {
+            if StorageFailure.isFull(error) {
+                health.noteStorageFull("\(error)")
+                throw Problem(
+                    .init(code: 507, reasonPhrase: "Insufficient Storage"), "storage.full",
+                    "the node's disk is full, so nothing could be saved and nothing was changed; try again once an operator has freed space")
+            }
+            if StorageFailure.isCorrupt(error) {
+                health.hold(.integrityFailure, "SQLite reports the database damaged: \(error)")
+                throw Problem(.internalServerError, "storage.corrupt", "the node's database is damaged; it stops accepting changes until it is repaired")
+            }
+            if let error = error as? StoreError, case .corrupt = error {
+                health.hold(.integrityFailure, error.description)
+            }
+            throw error
+        }
+    }
 }

@@ -21,6 +21,13 @@ public struct NodeConfiguration: Sendable {
     /// Key of the applicant pseudonym (HMAC-SHA256 of the ID number) that goes to the hub instead of the
     /// number itself; federation-wide so the center can count one person once. Nil: a key of this node's own.
     public var pseudonymKey: [UInt8]?
+    /// Addresses of reverse proxies whose `Forwarded` / `X-Forwarded-For` header names the client; from
+    /// any other peer those headers are ignored. Exact addresses or CIDR blocks (`10.0.0.0/8`).
+    public var trustedProxies: [String] = []
+    /// A connection must send a request's whole head within this time (slow-header clients are cut).
+    public var headerTimeoutSeconds: Int64 = 30
+    /// An idle keep-alive connection is closed after this time.
+    public var idleTimeoutSeconds: Int64 = 75
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", publicPort: Int = 8080, nodeID: String = "local",
@@ -39,4 +46,7 @@ public struct NodeConfiguration: Sendable {
     }
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("node.sqlite") }
+    /// The hub's last acknowledged position, kept beside the database (outside it, so that losing the
+    /// database's WAL does not lose it too).
+    public var replicationPositionPath: String { (dataDirectory as NSString).appendingPathComponent("replication-position") }
 }

@@ -15,10 +15,20 @@ public final class NodeService: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
     private let caches: Mutex<Caches>
-    /// Failed logins per user name: 5 within 15 minutes lock the name for the rest of the window.
-    let loginThrottle = FailureThrottle(limit: 5, windowSeconds: 15 * 60)
-    /// Wrong ID numbers per dossier code and per client address: guessing is slowed to a crawl.
-    let lookupThrottle = FailureThrottle(limit: 10, windowSeconds: 60 * 60)
+    /// Failed logins per (user name, client): 3 free, then a wait doubling from 1 s to 15 minutes. No
+    /// lock: the right password from a client that has not been failing always works.
+    let loginThrottle = AttemptThrottle(freeFailures: 3, baseDelay: 1, maxDelay: 15 * 60, forgetAfter: 3600)
+    /// Failed logins per client across user names: 20 free, then the same growing wait.
+    let loginClientThrottle = AttemptThrottle(freeFailures: 20, baseDelay: 1, maxDelay: 15 * 60, forgetAfter: 3600)
+    /// Wrong ID numbers per (code, client), per client, and per code from everywhere. Only ID-number
+    /// lookups are slowed; the receipt's lookup secret always opens the dossier to its applicant.
+    let lookupPairThrottle = AttemptThrottle(freeFailures: 3, baseDelay: 2, maxDelay: 3600, forgetAfter: 3600)
+    let lookupClientThrottle = AttemptThrottle(freeFailures: 10, baseDelay: 1, maxDelay: 3600, forgetAfter: 3600)
+    let lookupCodeThrottle = AttemptThrottle(freeFailures: 10, baseDelay: 1, maxDelay: 600, forgetAfter: 3600)
+    /// Wrong lookup secrets per client (40 random bits each: guessing one is hopeless, trying is slowed).
+    let secretClientThrottle = AttemptThrottle(freeFailures: 10, baseDelay: 1, maxDelay: 3600, forgetAfter: 3600)
+    /// Whether the node may write now (fail-stop on a log behind the hub or a failed integrity check).
+    public let health: NodeHealth
     /// Ships the log to the hub when the node is part of a federation.
     public let replication: ReplicationAgent?
     let pseudonymKey: SymmetricKey
@@ -40,11 +50,26 @@ public final class NodeService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.now = now
-        let database = try NodeDatabase(path: configuration.databasePath)
+        let database: NodeDatabase
+        do {
+            database = try NodeDatabase(path: configuration.databasePath)
+        } catch where StorageFailure.isCorrupt(error) {
+            throw Problem(.internalServerError, "node.database-damaged", Self.damagedAdvice(configuration.databasePath, "\(error)"))
+        }
+        // Refuse to start on a damaged file rather than serve from it (bounded: the first 20 problems).
+        let problems = try await database.fileProblems(limit: 20)
+        guard problems.isEmpty else {
+            try? database.close()
+            throw Problem(.internalServerError, "node.database-damaged", Self.damagedAdvice(configuration.databasePath, problems.prefix(5).joined(separator: "; ")))
+        }
         self.database = database
+        health = NodeHealth(logger: logger)
         caches = Mutex(Caches())
+        let health = self.health
         replication = configuration.replication.map {
-            ReplicationAgent(configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now)
+            ReplicationAgent(
+                configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now,
+                positionFile: configuration.replicationPositionPath, health: health)
         }
         if let key = configuration.pseudonymKey {
             pseudonymKey = SymmetricKey(data: key)
@@ -76,6 +101,17 @@ public final class NodeService: Sendable {
             caches.withLock { $0.federation = FederationDirectory(units) }
         }
         try await reloadCaches()
+        // The hub's position as last acknowledged is also kept beside the database: a log that ends before
+        // it lost events the hub holds (a lost WAL, an old backup put back), and the node stops writing
+        // before it hands out one of their codes again.
+        let head = try await database.head()
+        if let acknowledged = ReplicationAgent.readPositionFile(configuration.replicationPositionPath), acknowledged.seq > head.seq {
+            health.hold(.logBehindHub, "the local log ends at seq \(head.seq) but the hub acknowledged up to seq \(acknowledged.seq)", at: now())
+        }
+    }
+
+    static func damagedAdvice(_ path: String, _ detail: String) -> String {
+        "the database \(path) is damaged (\(detail)). Do not start on it: keep a copy, run `motcua node check --data-dir \((path as NSString).deletingLastPathComponent)` for the details, and restore the file from the latest backup"
     }
 
     static let directoryKey = "federation.directory"
@@ -122,6 +158,7 @@ public final class NodeService: Sendable {
 
     /// Applies a transfer that came through the hub (once, by its id).
     public func applyTransfer(_ envelope: TransferEnvelope) async throws -> IncomingResult {
+        try health.checkWritable()
         let uploads = try envelope.uploads()
         return try await database.applyIncoming(
             envelope.incoming, uploads: uploads, now: now(), newTransferID: UUID().uuidString.lowercased()
@@ -130,6 +167,7 @@ public final class NodeService: Sendable {
 
     /// The hub could not route a transfer: the dossier returns to the unit that sent it.
     public func refuseOutgoing(_ item: OutboxItem, reason: String) async throws {
+        try health.checkWritable()
         try await database.refuseOutgoing(item, reason: reason) { dossier in try self.transferContext(for: dossier) }
     }
 
@@ -211,20 +249,25 @@ public final class NodeService: Sendable {
     // MARK: - Officers
 
     /// Checks a password and opens a session; the token is returned once and stored only as a hash.
-    public func login(username: String, password: String) async throws -> (token: String, expiresAt: Date, officer: OfficerRecord) {
+    public func login(username: String, password: String, client: String? = nil) async throws -> (token: String, expiresAt: Date, officer: OfficerRecord) {
         let refused = Problem(.unauthorized, "auth.invalid-credentials", "unknown user name or wrong password")
-        let throttleKey = "login:" + username.lowercased()
-        guard loginThrottle.allows(throttleKey, at: now()) else {
-            throw Problem(.tooManyRequests, "auth.too-many-attempts", "too many failed logins for \(username); wait 15 minutes or ask an admin")
+        let clientKey = "client:" + (client ?? "unknown")
+        let pairKey = "login:" + username.lowercased().prefix(64) + "|" + clientKey
+        let at = now()
+        if let wait = loginThrottle.wait(pairKey, at: at) ?? loginClientThrottle.wait(clientKey, at: at) {
+            throw Problem.tooManyAttempts(
+                "auth.too-many-attempts", "too many failed logins from this client; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
         }
         let officer = try await database.officer(username)
         // bcrypt is deliberately slow: run it off the request executor, on NIO's blocking pool.
         let hash = officer.flatMap { $0.active ? $0.passwordHash : nil } ?? PasswordHasher.dummyHash
         let verified = try await PasswordHasher.verifyOffloaded(password, hash: hash)
         guard let officer, officer.active, verified else {
-            loginThrottle.recordFailure(throttleKey, at: now())
+            loginThrottle.recordFailure(pairKey, at: now())
+            loginClientThrottle.recordFailure(clientKey, at: now())
             throw refused
         }
+        loginThrottle.recordSuccess(pairKey)
         var generator = SystemRandomNumberGenerator()
         let tokenBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = Data(tokenBytes).base64EncodedString()
@@ -249,18 +292,42 @@ public final class NodeService: Sendable {
         }
     }
 
-    /// Counts a wrong ID number against the code and the client, or refuses while either is locked.
+    /// Refuses an ID-number lookup while this client, this code from this client, or this code from
+    /// everywhere must still wait after wrong numbers. Never blocks the lookup secret.
     func checkLookupAllowed(code: String, client: String?) throws {
         let at = now()
-        for key in ["code:" + code] + (client.map { ["client:" + $0] } ?? []) where !lookupThrottle.allows(key, at: at) {
-            throw Problem(.tooManyRequests, "lookup.too-many-attempts", "too many wrong ID numbers; try again in an hour or ask at the desk")
+        let clientKey = "client:" + (client ?? "unknown")
+        let wait = lookupPairThrottle.wait(code + "|" + clientKey, at: at) ?? lookupClientThrottle.wait(clientKey, at: at)
+            ?? lookupCodeThrottle.wait(code, at: at)
+        if let wait {
+            throw Problem.tooManyAttempts(
+                "lookup.too-many-attempts",
+                "too many wrong ID numbers; try again in \(Int(wait.rounded(.up))) s, or use the lookup secret printed on your receipt", retryAfter: wait)
         }
     }
 
     func recordLookupFailure(code: String, client: String?) {
         let at = now()
-        lookupThrottle.recordFailure("code:" + code, at: at)
-        if let client { lookupThrottle.recordFailure("client:" + client, at: at) }
+        let clientKey = "client:" + (client ?? "unknown")
+        lookupPairThrottle.recordFailure(code + "|" + clientKey, at: at)
+        lookupClientThrottle.recordFailure(clientKey, at: at)
+        lookupCodeThrottle.recordFailure(code, at: at)
+    }
+
+    /// A dossier for whoever holds the lookup secret of its receipt; nil (and a strike against the client)
+    /// otherwise. Wrong secrets slow this client only: the code stays open to its applicant.
+    public func dossier(_ code: String, lookupSecret: String, client: String?) async throws -> Dossier? {
+        let clientKey = "client:" + (client ?? "unknown")
+        if let wait = secretClientThrottle.wait(clientKey, at: now()) {
+            throw Problem.tooManyAttempts("lookup.too-many-attempts", "too many wrong lookup secrets; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
+        }
+        let normalized = LookupSecret.normalize(lookupSecret)
+        guard LookupSecret.isWellFormed(normalized), try await database.lookupSecretMatches(code: code, secret: normalized),
+              let stored = try await database.dossier(code)?.dossier else {
+            secretClientThrottle.recordFailure(clientKey, at: now())
+            return nil
+        }
+        return stored
     }
 
     static func tokenHash(_ token: String) -> String { hexString(SHA256.hash(data: Data(token.utf8))) }
@@ -275,7 +342,9 @@ public final class NodeService: Sendable {
     }
 
     /// Creates or replaces an officer account (admin).
-    public func saveOfficer(username: String, fullName: String, password: String, roles: [OfficerRole], units: [String]) async throws {
+    public func saveOfficer(
+        username: String, fullName: String, password: String, roles: [OfficerRole], units: [String], active: Bool = true
+    ) async throws {
         for unit in units where self.units[unit] == nil { throw DossierError.unknownUnit(unit) }
         guard username.wholeMatch(of: /[a-z0-9][a-z0-9._-]{0,63}/) != nil else {
             throw DossierError.invalid(field: "username", reason: "1-64 lower-case letters, digits, '.', '_' or '-'")
@@ -283,27 +352,37 @@ public final class NodeService: Sendable {
         guard password.count >= 10 else { throw DossierError.invalid(field: "password", reason: "at least 10 characters") }
         guard !roles.isEmpty, !units.isEmpty else { throw DossierError.invalid(field: "roles", reason: "give at least one role and one unit") }
         let hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
-        try await database.upsertOfficer(OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units))
+        // A new password or a deactivation ends the officer's sessions in the same transaction.
+        try await database.upsertOfficer(
+            OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units, active: active))
     }
 
     // MARK: - Dossiers
 
     /// Files a dossier: online by the applicant, or at the counter by a receiving officer.
-    public func submit(_ submission: DossierSubmission, officer: OfficerRecord?) async throws -> DossierOutcome {
+    public func submit(
+        _ submission: DossierSubmission, officer: OfficerRecord?, idempotency: IdempotencyClaim? = nil
+    ) async throws -> (outcome: DossierOutcome, lookupSecret: String) {
+        try health.checkWritable()
         guard let procedure = procedure(submission.procedureCode) else { throw DossierError.unknownProcedure(submission.procedureCode) }
         let actor: Actor = officer.map(Self.actor) ?? .applicant
         let context = context(procedure: procedure, actor: actor)
         var submission = submission
         let route = try DossierMachine.route(&submission, context: context)
         submission.applicantRef = applicantReference(submission.applicant.idNumber)
-        return try await database.submit(IntakePlan(submission: submission, route: route, context: context))
+        let secret = LookupSecret.generate()
+        let outcome = try await database.submit(
+            IntakePlan(submission: submission, route: route, context: context), idempotency: idempotency, lookupSecret: secret)
+        return (outcome, secret)
     }
 
     /// Applies an action. Officers act within their units; the applicant proves who they are with their
     /// ID number, and a wrong one answers exactly like an unknown dossier.
     public func act(
-        on code: String, command: DossierCommand, officer: OfficerRecord?, applicantIdNumber: String?, client: String? = nil
+        on code: String, command: DossierCommand, officer: OfficerRecord?, applicantIdNumber: String?, client: String? = nil,
+        idempotency: IdempotencyClaim? = nil
     ) async throws -> DossierOutcome {
+        try health.checkWritable()
         let actor: Actor
         if let officer {
             actor = Self.actor(officer)
@@ -331,7 +410,7 @@ public final class NodeService: Sendable {
         let nodeID = configuration.nodeID
         // Transfers need a hub; a standalone node refuses hand-overs to other nodes' units.
         let transferID = configuration.replication == nil ? "" : UUID().uuidString.lowercased()
-        let outcome = try await database.perform(command, on: code) { dossier in
+        let outcome = try await database.perform(command, on: code, idempotency: idempotency) { dossier in
             if case .applicant = actor, dossier.applicant.idNumber != normalizedID {
                 throw StoreError.dossierNotFound(code)
             }
@@ -374,6 +453,7 @@ public final class NodeService: Sendable {
             recordLookupFailure(code: code, client: client)
             return nil
         }
+        lookupPairThrottle.recordSuccess(code + "|client:" + (client ?? "unknown"))
         return stored
     }
 
@@ -390,10 +470,58 @@ public final class NodeService: Sendable {
         }
     }
 
+    // MARK: - Recovery
+
+    /// An operator accepts that the node lost the end of its log (events the hub holds, which cannot be
+    /// recovered here: the hub keeps no payloads). Asks the hub where it is now, appends
+    /// `node.log-loss-accepted` after the hub's position, raises the daily numbers past every code the hub
+    /// holds for this node, and resumes writes and replication. Refused when the log is not behind, when the
+    /// hub cannot be reached, or when the log differs from the hub's at the hub's position (then only a
+    /// restore can help).
+    public func acceptLogLoss(reason: String, officer: OfficerRecord) async throws -> (seq: Int64, lostFrom: Int64, lostTo: Int64) {
+        guard health.isHeld(.logBehindHub) else {
+            throw Problem(.conflict, "node.log-not-behind", "this node's log is not behind the hub; there is no loss to accept")
+        }
+        guard let agent = replication else {
+            throw Problem(.conflict, "node.standalone", "a standalone node has no hub to resume from")
+        }
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count >= 10 else { throw DossierError.invalid(field: "reason", reason: "say in a sentence what was lost and why (at least 10 characters)") }
+        let position: NodeDatabase.HubPosition
+        do { position = try await agent.askHub() } catch {
+            throw Problem(.serviceUnavailable, "hub.unreachable", "the hub must answer to resume after a loss (its position and the codes it holds): \(error)")
+        }
+        let head = try await database.head()
+        guard position.appliedSeq > head.seq else {
+            throw Problem(.conflict, "node.log-diverged",
+                          "the hub holds another event at seq \(position.appliedSeq) than this log does: accepting cannot reconcile two versions of the log; restore the database from a backup")
+        }
+        let seq = try await database.acceptLogLoss(
+            hub: position, actor: "officer:\(officer.username)", reason: trimmed, at: now(),
+            acknowledgedKeys: (ReplicationAgent.acknowledgedSeqKey, ReplicationAgent.acknowledgedHashKey))
+        try? ReplicationAgent.writePositionFile(configuration.replicationPositionPath, seq: position.appliedSeq, hash: position.appliedHash)
+        logger.critical("log loss accepted", metadata: [
+            "lost.from": "\(head.seq + 1)", "lost.to": "\(position.appliedSeq)", "by": "\(officer.username)", "event.seq": "\(seq)",
+        ])
+        health.lift(.logBehindHub)
+        agent.resynchronise()
+        return (seq, head.seq + 1, position.appliedSeq)
+    }
+
+    /// Re-walks the chain; a break stops writes (fail-stop) until the node is repaired.
+    public func verifyChain() async throws -> ChainReport {
+        let report = try await database.verifyChain()
+        if !report.intact {
+            health.hold(.integrityFailure, "the event log's chain is broken at seq \(report.firstBreakSeq ?? 0): \(report.firstBreak ?? "")", at: now())
+        }
+        return report
+    }
+
     // MARK: - Calendar
 
     /// Adds, replaces or withdraws a calendar rule at the running node; open dossiers keep their dates.
     public func saveCalendarRule(_ rule: CalendarRule, officer: OfficerRecord) async throws {
+        try health.checkWritable()
         try await database.saveCalendarRule(rule, actor: "officer:\(officer.username)", at: now())
         try await reloadCaches()
     }

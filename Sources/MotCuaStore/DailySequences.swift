@@ -25,6 +25,14 @@ final class DailySequences: Sendable {
         }
     }
 
+    /// Numbers at or below these (`agency|day` → number) are never handed out again: a node that lost the
+    /// end of its log learns from the hub which numbers its lost dossiers had.
+    func raise(_ highest: [String: Int]) {
+        next.withLock { table in
+            for (key, number) in highest where table[key].map({ $0 < number }) ?? false { table[key] = number }
+        }
+    }
+
     private func take(_ key: String) -> Int? {
         next.withLock { table in
             guard let current = table[key] else { return nil }

@@ -232,8 +232,8 @@ public final class HubDatabase: Sendable {
                 let newestMs = events.map(\.timeMs).max() ?? nowMs
                 let (lag, overflow) = nowMs.subtractingReportingOverflow(newestMs)
                 try db.cachedStatement(sql: """
-                    UPDATE nodes SET applied_seq = ?, applied_hash = ?, last_contact_ms = ?, lag_ms = ? WHERE node_id = ?
-                    """).execute(arguments: [newSeq, newHash, nowMs, overflow ? 0 : max(0, lag), nodeID])
+                    UPDATE nodes SET applied_seq = ?, applied_hash = ?, last_contact_ms = ?, lag_ms = ?, reported_head_seq = ? WHERE node_id = ?
+                    """).execute(arguments: [newSeq, newHash, nowMs, overflow ? 0 : max(0, lag), newSeq, nodeID])
             case .quarantine(_, let reason):
                 try db.execute(
                     sql: "UPDATE nodes SET quarantined_reason = ?, quarantined_at_ms = ?, last_contact_ms = ? WHERE node_id = ?",
@@ -392,6 +392,27 @@ public final class HubDatabase: Sendable {
         try await committer.write(wakesListeners: false) { db in
             try db.cachedStatement(sql: "UPDATE nodes SET reported_head_seq = ?, reported_head_at_ms = ? WHERE node_id = ?")
                 .execute(arguments: [headSeq, nowMs, nodeID])
+        }
+    }
+
+    /// The highest dossier number the index holds for each agency of `nodeID` on each of `days`
+    /// (`yyMMdd` as in codes): `agency|yyyy-MM-dd` → number. A node that lost the end of its log resumes
+    /// its daily numbering after these, so no code the hub has seen is handed out again.
+    public func highestNumbers(of nodeID: String, days: [String]) async throws -> [String: Int] {
+        try await pool.read { db in
+            var highest: [String: Int] = [:]
+            for day in days where day.count == 6 && day.allSatisfy(\.isNumber) {
+                let iso = "20\(day.prefix(2))-\(day.dropFirst(2).prefix(2))-\(day.suffix(2))"
+                let codes = try String.fetchCursor(
+                    db, sql: "SELECT code FROM national_dossiers WHERE node_id = ? AND code GLOB ?", arguments: [nodeID, "*-\(day)-*"])
+                while let code = try codes.next() {
+                    let parts = code.split(separator: "-")
+                    guard parts.count >= 3, parts[parts.count - 2] == day, let number = Int(parts[parts.count - 1]) else { continue }
+                    let key = parts.dropLast(2).joined(separator: "-") + "|" + iso
+                    highest[key] = max(highest[key] ?? 0, number)
+                }
+            }
+            return highest
         }
     }
 

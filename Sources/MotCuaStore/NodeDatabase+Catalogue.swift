@@ -145,8 +145,14 @@ extension NodeDatabase {
 
     // MARK: - Officers and sessions
 
+    /// Creates or replaces an officer. A new password or a deactivation ends the officer's sessions in the
+    /// same transaction, so a token taken before does not outlive the change.
     public func upsertOfficer(_ officer: OfficerRecord) async throws {
         try await committer.write { db in
+            if let existing = try Self.fetchOfficer(db, username: officer.username),
+               existing.passwordHash != officer.passwordHash || !officer.active {
+                try db.execute(sql: "DELETE FROM sessions WHERE username = ?", arguments: [officer.username])
+            }
             try db.execute(
                 sql: """
                     INSERT INTO officers(username, full_name, password_hash, roles, units, active) VALUES (?, ?, ?, ?, ?, ?)

@@ -106,7 +106,14 @@ extension NodeDatabase {
             let cursor = try Row.fetchCursor(db, sql: "SELECT \(Self.eventColumns) FROM events ORDER BY seq")
             while let row = try cursor.next() {
                 let event = Self.event(from: row)
-                if let broken = verifier.check(event) {
+                var outcome = verifier.check(event)
+                if case .gap? = outcome, Self.bridgesLoss(event, after: verifier.lastSeq) {
+                    // An accepted loss: the event goes on from the hub's hash at the seq before it, which
+                    // this log no longer holds; its own hash must still hold.
+                    verifier = EventChain.Verifier(lastSeq: event.seq - 1, lastHash: event.prevHash)
+                    outcome = verifier.check(event)
+                }
+                if let broken = outcome {
                     return ChainReport(
                         eventsChecked: checked, headSeq: verifier.lastSeq, headHash: verifier.lastHash, intact: false,
                         firstBreak: broken.description, firstBreakSeq: broken.seq)
@@ -115,6 +122,17 @@ extension NodeDatabase {
             }
             return ChainReport(eventsChecked: checked, headSeq: verifier.lastSeq, headHash: verifier.lastHash, intact: true)
         }
+    }
+}
+
+extension NodeDatabase {
+    /// Whether `event` is the `node.log-loss-accepted` event that names exactly the seqs missing after
+    /// `lastSeq` as lost.
+    static func bridgesLoss(_ event: Event, after lastSeq: Int64) -> Bool {
+        guard event.kind == EventKind.logLossAccepted.rawValue, event.dossierCode == nil,
+              case .object(let fields)? = try? JSONValue.parse(event.payload),
+              case .int(let from)? = fields["lostFromSeq"], case .int(let to)? = fields["lostToSeq"] else { return false }
+        return from == lastSeq + 1 && to == event.seq - 1
     }
 }
 

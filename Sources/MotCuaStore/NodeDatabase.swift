@@ -214,6 +214,33 @@ public final class NodeDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("2026-12-03-hardening") { db in
+            try db.execute(sql: """
+                -- The SHA-256 of each dossier's document, checked on every read: a changed byte is refused,
+                -- not served. NULL for rows written before this migration until their next change.
+                ALTER TABLE dossiers ADD COLUMN document_sha256 TEXT CHECK (document_sha256 IS NULL OR length(document_sha256) = 64);
+                -- Idempotency keys of writes a client may retry: claimed in the same transaction as the
+                -- change; the answer is stored right after it. Kept at least 24 hours.
+                CREATE TABLE idempotency_keys (
+                    scope TEXT NOT NULL CHECK (length(scope) BETWEEN 1 AND 200),
+                    key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 128),
+                    request_sha256 TEXT NOT NULL CHECK (length(request_sha256) = 64),
+                    dossier_code TEXT NOT NULL,
+                    status INTEGER,
+                    response TEXT,
+                    created_at_ms INTEGER NOT NULL,
+                    PRIMARY KEY (scope, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at_ms);
+                -- The lookup secret printed on a dossier's receipt: with the code it always opens the
+                -- dossier to its applicant, however many wrong ID numbers others tried. Kept as it is (a
+                -- receipt printed at a later reception shows it again); it never enters the log.
+                CREATE TABLE lookup_secrets (
+                    dossier_code TEXT PRIMARY KEY NOT NULL,
+                    secret TEXT NOT NULL CHECK (length(secret) = 8)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -238,6 +265,8 @@ public final class NodeDatabase: Sendable {
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
+
+    static func sha256(_ text: String) -> String { sha256Hex(text) }
 
     static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
     static func ms(_ date: Date?) -> Int64? { date.map { ms($0) } }

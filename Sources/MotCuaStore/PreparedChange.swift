@@ -7,12 +7,17 @@ import MotCuaCore
 struct PreparedChange: Sendable {
     let outcome: DossierOutcome
     let document: String
+    let documentSHA256: String
     let payloadText: String
+    /// The retry key the request came with, claimed in the same transaction.
+    let idempotency: IdempotencyClaim?
 
-    init(_ outcome: DossierOutcome) throws {
+    init(_ outcome: DossierOutcome, idempotency: IdempotencyClaim? = nil) throws {
         self.outcome = outcome
         document = try NodeDatabase.encode(outcome.dossier)
+        documentSHA256 = NodeDatabase.sha256(document)
         payloadText = outcome.event.payload.canonicalText
+        self.idempotency = idempotency
     }
 
     /// Appends the event and inserts or updates the dossier row and its new files; returns the event's seq.
@@ -25,7 +30,7 @@ struct PreparedChange: Sendable {
             dossier.applicant.idNumber, dossier.assignee, NodeDatabase.ms(dossier.submittedAt), NodeDatabase.ms(dossier.receivedAt),
             // The due column holds the running deadline: none while the clock is paused.
             NodeDatabase.ms(dossier.clockPaused ? nil : dossier.dueAt), NodeDatabase.ms(dossier.finishedAt),
-            NodeDatabase.ms(dossier.returnedAt), seq, document,
+            NodeDatabase.ms(dossier.returnedAt), seq, document, documentSHA256,
         ]
         if insert {
             try db.cachedStatement(sql: NodeDatabase.insertDossierSQL).execute(arguments: arguments)
@@ -36,6 +41,9 @@ struct PreparedChange: Sendable {
         let files = try db.cachedStatement(sql: NodeDatabase.insertComponentSQL)
         for upload in outcome.uploads {
             try files.execute(arguments: [dossier.code, upload.code, upload.fileName, upload.bytes.count, upload.sha256, Data(upload.bytes), seq])
+        }
+        if let idempotency {
+            try idempotency.claim(dossierCode: dossier.code, db: db)
         }
         if let transfer = outcome.transfer {
             try NodeDatabase.queueTransfer(transfer, dossier: dossier, document: document, eventSeq: seq, atMs: outcome.event.at, db: db)

@@ -24,10 +24,34 @@ struct APIClient {
     }
 
     /// Sends a request and decodes the JSON answer; a non-2xx answer becomes a `Failure` with the problem.
-    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+    /// A write a client may retry: sent with a fresh `Idempotency-Key`, and sent again with the same key
+    /// (at most `attempts` times in all, 0.5 s, 1 s, 2 s apart) when the connection failed, so that an
+    /// answer lost on the way never files a second dossier or acts twice.
+    func callIdempotent(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, attempts: Int = 4) async throws -> JSONValue {
+        let key = UUID().uuidString.lowercased()
+        var delay = 0.5
+        for attempt in 1...max(1, attempts) {
+            do {
+                return try await call(method, path, body: body, idempotencyKey: key)
+            } catch let error as Unreachable where attempt < attempts {
+                FileHandle.standardError.write(Data("\(error); trying again in \(delay) s with the same Idempotency-Key\n".utf8))
+                try await Task.sleep(for: .seconds(delay))
+                delay *= 2
+            }
+        }
+        throw CommandFailure("unreachable")  // not reached: the last attempt returns or throws
+    }
+
+    /// The connection failed before an answer came (the request may or may not have been carried out).
+    struct Unreachable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, idempotencyKey: String? = nil) async throws -> JSONValue {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "accept", value: "application/json")
+        if let idempotencyKey { request.headers.add(name: "idempotency-key", value: idempotencyKey) }
         if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "content-type", value: "application/json")
@@ -37,9 +61,15 @@ struct APIClient {
         do {
             response = try await client.execute(request, timeout: .seconds(timeoutSeconds))
         } catch {
+            if idempotencyKey != nil { throw Unreachable(description: "cannot reach \(baseURL): \(error)") }
             throw CommandFailure("cannot reach \(baseURL): \(error). Is it running? (`motcua status`, or --url / --hub-url)")
         }
-        let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        } catch where idempotencyKey != nil {
+            throw Unreachable(description: "the connection to \(baseURL) broke before the answer ended: \(error)")
+        }
         let decoded = buffer.readableBytes == 0 ? nil : try? JSONValue.parse(String(buffer: buffer))
         guard (200..<300).contains(Int(response.status.code)) else {
             throw Failure(status: Int(response.status.code), body: decoded)

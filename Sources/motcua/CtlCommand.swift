@@ -7,7 +7,29 @@ import NIOHTTP1
 struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Client of a node's API: log in, submit, act, list, verify.",
-        subcommands: [Login.self, Procedures.self, Submit.self, Act.self, Show.self, Queue.self, Events.self, Verify.self, NationalCommand.self])
+        subcommands: [
+            Login.self, Procedures.self, Submit.self, Act.self, Show.self, Queue.self, Events.self, Verify.self, Admin.self, NationalCommand.self,
+        ])
+
+    struct Admin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A node's administration (admin officers).", subcommands: [AcceptLogLoss.self])
+
+        struct AcceptLogLoss: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "accept-log-loss",
+                abstract: "Accept that this node lost the end of its log (events the hub holds) and resume writes after the hub's position.")
+            @OptionGroup var connection: Connection
+            @Option(help: "What was lost and why, for the record (an event in the log keeps it).") var reason: String
+
+            func run() async throws {
+                let client = try await connection.client()
+                let answer = try await client.call(.POST, "/v1/admin/log/accept-loss", body: .object(["reason": .string(reason)]))
+                connection.emit(answer) { answer in
+                    "loss accepted: seqs \(answer.text("lostFromSeq"))-\(answer.text("lostToSeq")) are gone from this node's log; it goes on at seq \(answer.text("seq"))"
+                }
+            }
+        }
+    }
 }
 
 /// Where the node is and who is asking; shared by every `ctl` subcommand.
@@ -185,7 +207,7 @@ extension CtlCommand {
                 "components": .array(try files.map(componentJSON)),
             ]
             if let unit { body["unit"] = .string(unit) }
-            let answer = try await client.call(.POST, "/v1/dossiers", body: .object(body))
+            let answer = try await client.callIdempotent(.POST, "/v1/dossiers", body: .object(body))
             connection.emit(answer, human: describeDossier)
         }
     }
@@ -237,9 +259,10 @@ extension CtlCommand {
                     payload["components"] = .array(components)
                 }
             }
-            var path = "/v1/dossiers/\(queryEscape(code))/actions/\(queryEscape(action))"
-            if let idNumber { path += "?idNumber=\(queryEscape(idNumber))" }
-            let answer = try await client.call(.POST, path, body: .object(payload))
+            let path = "/v1/dossiers/\(queryEscape(code))/actions/\(queryEscape(action))"
+            // The applicant's ID number travels in the body, never in the URL.
+            if let idNumber { payload["idNumber"] = .string(idNumber) }
+            let answer = try await client.callIdempotent(.POST, path, body: .object(payload))
             connection.emit(answer, human: describeDossier)
         }
     }
@@ -249,15 +272,18 @@ extension CtlCommand {
         @OptionGroup var connection: Connection
         @Argument(help: "Dossier code.") var code: String
         @Option(help: "Applicant's ID number (public lookup).") var idNumber: String?
+        @Option(help: "The lookup secret printed on the receipt (public lookup).") var lookupSecret: String?
 
         func run() async throws {
-            let client = try await connection.client(requireLogin: idNumber == nil)
-            var path = "/v1/dossiers/\(queryEscape(code))"
-            if let idNumber {
-                path += "?idNumber=\(queryEscape(idNumber))"
+            let anonymousLookup = idNumber != nil || lookupSecret != nil
+            let client = try await connection.client(requireLogin: !anonymousLookup)
+            let path = "/v1/dossiers/\(queryEscape(code))"
+            if anonymousLookup {
+                // In the body, so neither lands in an access log.
                 var anonymous = client
                 anonymous.token = nil
-                connection.emit(try await anonymous.call(.GET, path), human: describeDossier)
+                let credential: JSONValue = lookupSecret.map { .object(["lookupSecret": .string($0)]) } ?? .object(["idNumber": .string(idNumber ?? "")])
+                connection.emit(try await anonymous.call(.POST, path + "/lookup", body: credential), human: describeDossier)
                 return
             }
             connection.emit(try await client.call(.GET, path), human: describeDossier)

@@ -99,7 +99,7 @@ struct DemoCommand: AsyncParsableCommand {
                 if action == "request-supplement" {
                     _ = try? await officer.call(.POST, "/v1/dossiers/\(code)/actions/\(action)", body: .object(payload))
                     let applicant = APIClient(baseURL: url)
-                    _ = try? await applicant.call(.POST, "/v1/dossiers/\(code)/actions/supplement?idNumber=\(id)", body: .object(["note": .string("đã bổ sung")]))
+                    _ = try? await applicant.call(.POST, "/v1/dossiers/\(code)/actions/supplement", body: .object(["note": .string("đã bổ sung"), "idNumber": .string(id)]))
                     continue
                 }
                 if (try? await officer.call(.POST, "/v1/dossiers/\(code)/actions/\(action)", body: .object(payload))) != nil {

@@ -11,7 +11,13 @@ import MotCuaTopology
 /// `motcua node`: one province's (or ministry's) node, standalone or in a federation.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Run a node: the one-stop shop and portal back end of a province or ministry.")
+        commandName: "node", abstract: "Run a node: the one-stop shop and portal back end of a province or ministry.",
+        discussion: "`motcua node check --data-dir DIR` checks a node's database instead of running it: SQLite's integrity, every stored digest and the hash chain; exit status 1 when something is wrong.")
+
+    @Argument(help: "check: check the database in --data-dir (SQLite's integrity, the stored digests, the hash chain) and exit.")
+    var action: String?
+    @Flag(help: "With check: print JSON.")
+    var json = false
 
     @Option(help: "Folder for the node's SQLite database (created if absent). With --topology: from the topology.")
     var dataDir: String?
@@ -35,8 +41,20 @@ struct NodeCommand: AsyncParsableCommand {
     var pkiDir: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
+    @Option(help: "Address (or IPv4 block, e.g. 10.0.0.0/8) of a reverse proxy whose X-Forwarded-For / Forwarded header names the client (repeatable); from others these headers are ignored.")
+    var trustedProxy: [String] = []
+    @Option(help: "Seconds a client has to send a request's head once it has begun.")
+    var headerTimeout: Int64 = 30
+    @Option(help: "Seconds an idle keep-alive connection stays open.")
+    var idleTimeout: Int64 = 75
 
     func run() async throws {
+        if let action {
+            guard action == "check" else { throw ValidationError("unknown action '\(action)': the only one is `check`") }
+            guard let dataDir else { throw ValidationError("check needs --data-dir") }
+            try await NodeCheck(dataDir: dataDir, json: json).run()
+            return
+        }
         SQLiteProcessSettings.apply()
         ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.node")
@@ -58,6 +76,13 @@ struct NodeCommand: AsyncParsableCommand {
         let pki = PKIDirectory(path: pkiDir ?? (stateDir as NSString).appendingPathComponent("pki"))
         var configuration = NodeConfiguration(
             dataDirectory: dataDirectory, host: host, publicPort: port, nodeID: nodeId, nodeName: "MotCua node \(nodeId)")
+        for proxy in trustedProxy where !(ClientAddressSyntax.isValid(proxy)) {
+            throw ValidationError("--trusted-proxy \(proxy): an IP address or an IPv4 block such as 10.0.0.0/8")
+        }
+        guard headerTimeout >= 1, idleTimeout >= 1 else { throw ValidationError("time-outs are at least 1 second") }
+        configuration.trustedProxies = trustedProxy
+        configuration.headerTimeoutSeconds = headerTimeout
+        configuration.idleTimeoutSeconds = idleTimeout
         if let hubUrl {
             guard FileManager.default.fileExists(atPath: pki.certificatePath(for: .node(nodeId))) else {
                 throw ValidationError("no certificate for node \(nodeId) in \(pki.path): run `motcua certs issue --dir \(pki.path) --role node --id \(nodeId)`")
@@ -98,5 +123,60 @@ struct NodeCommand: AsyncParsableCommand {
         try await app.runService()
         // Stopped cleanly (SIGTERM, SIGINT): everything committed goes into node.sqlite itself.
         try service.database.close()
+    }
+}
+
+/// Accepts what `--trusted-proxy` may name: an IPv4 or IPv6 address, or an IPv4 block.
+enum ClientAddressSyntax {
+    static func isValid(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            guard let bits = Int(parts[1]), (0...32).contains(bits) else { return false }
+            return isIPv4(String(parts[0]))
+        }
+        var v6 = in6_addr()
+        return parts.count == 1 && (isIPv4(text) || inet_pton(AF_INET6, text, &v6) == 1)
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        var v4 = in_addr()
+        return inet_pton(AF_INET, text, &v4) == 1
+    }
+}
+
+/// `motcua node check`: the file's structure, every stored digest and the whole chain of a node's
+/// database, with what to do when something is wrong. Run it on a stopped node (or a copy).
+struct NodeCheck {
+    var dataDir: String
+    var json: Bool
+
+    func run() async throws {
+        let path = (dataDir as NSString).appendingPathComponent("node.sqlite")
+        guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no node.sqlite in \(dataDir)") }
+        let database: NodeDatabase
+        do {
+            database = try NodeDatabase(path: path)
+        } catch {
+            print("\(path): cannot be opened as a node database: \(error)")
+            print("The file is damaged beyond SQLite's own checks: restore it from the latest backup.")
+            throw ExitCode(2)
+        }
+        defer { try? database.close() }
+        let report = try await database.integrityReport()
+        if json {
+            print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
+        } else {
+            print(report.fileProblems.isEmpty ? "file structure   ok (PRAGMA quick_check)" : "file structure   DAMAGED:\n  " + report.fileProblems.joined(separator: "\n  "))
+            print(report.rowProblems.isEmpty ? "stored digests   ok (every dossier document and file)" : "stored digests   FAILED:\n  " + report.rowProblems.joined(separator: "\n  "))
+            if let chain = report.chain {
+                print(chain.intact
+                      ? "hash chain       ok: \(chain.eventsChecked) events, head \(chain.headSeq)"
+                      : "hash chain       BROKEN at seq \(chain.firstBreakSeq ?? 0): \(chain.firstBreak ?? ""); intact up to seq \(chain.headSeq)")
+            }
+            if !report.sound {
+                print("\nWhat to do: keep this file as evidence, restore node.sqlite from the latest backup, and start the node; it replicates from where the hub is. If no backup holds the lost part, see docs/ARCHITECTURE.md, 'When a node loses the end of its log'.")
+            }
+        }
+        if !report.sound { throw ExitCode(1) }
     }
 }

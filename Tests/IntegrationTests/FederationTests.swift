@@ -105,7 +105,7 @@ final class LocalFederationHarness: @unchecked Sendable {
     }
 
     /// Restarts one node exactly as `motcua up` started it, and records its new pid.
-    func restartNode(_ id: String, hubURL explicitHubURL: String? = nil) async throws {
+    func restartNode(_ id: String, hubURL explicitHubURL: String? = nil, expectReady: Bool = true) async throws {
         let hubURL = explicitHubURL ?? "https://localhost:\(hubFederationPort)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
@@ -114,7 +114,8 @@ final class LocalFederationHarness: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         try recordPID(id, process.processIdentifier)
-        try await waitFor(seconds: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz"))?.status == 200 }
+        // A node that stopped writing answers its readiness probe with 503.
+        try await waitFor(seconds: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz")).map { expectReady ? $0.status == 200 : $0.status > 0 } ?? false }
     }
 
     func restartHub() async throws {

@@ -24,25 +24,28 @@ struct NodeHarness {
     let directory: URL
     let clock: TestClock
 
-    init(bodyLimitBytes: Int = 1 << 20) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-node-\(UUID().uuidString)")
+    init(
+        bodyLimitBytes: Int = 1 << 20, directory: URL? = nil, seed: Bool = true,
+        configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws {
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("motcua-node-\(UUID().uuidString)")
         let clock = TestClock(VietnamTime.parseISO8601("2026-03-02T09:00:00+07:00")!)
         self.clock = clock
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        service = try await NodeService(
-            configuration: NodeConfiguration(dataDirectory: directory.path, publicPort: 0, bodyLimitBytes: bodyLimitBytes, passwordCost: 4),
-            logger: logger, now: { clock.now })
-        try await service.seedDemo(units: SampleUnits.hanoi, password: "motcua-demo")
+        var configuration = NodeConfiguration(dataDirectory: self.directory.path, publicPort: 0, bodyLimitBytes: bodyLimitBytes, passwordCost: 4)
+        configure(&configuration)
+        service = try await NodeService(configuration: configuration, logger: logger, now: { clock.now })
+        if seed { try await service.seedDemo(units: SampleUnits.hanoi, password: "motcua-demo") }
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
-    func run(_ test: @Sendable @escaping (APIClient) async throws -> Void) async throws {
+    func run(_ framework: TestingSetup = .router, _ test: @Sendable @escaping (APIClient) async throws -> Void) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let app = buildNodeApplication(service: service, logger: logger)
-        try await app.test(.router) { client in try await test(APIClient(client: client)) }
+        try await app.test(framework) { client in try await test(APIClient(client: client)) }
     }
 }
 
@@ -50,6 +53,8 @@ struct Answer {
     var status: HTTPResponse.Status
     var json: JSONValue
     var contentType: String?
+    var headers: HTTPFields = [:]
+    var bytes: Int = 0
 
     /// The `items` of a list answer.
     var items: [JSONValue] {
@@ -61,20 +66,24 @@ struct Answer {
 struct APIClient: Sendable {
     let client: any TestClientProtocol
 
-    func call(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, raw: String? = nil, token: String? = nil) async throws -> Answer {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, raw: String? = nil, token: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> Answer {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
+        for field in extra { headers[field.name] = field.value }
         let body = raw ?? json?.canonicalText
         return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
             let data = Data(response.body.readableBytesView)
             return Answer(
                 status: response.status, json: (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null,
-                contentType: response.headers[.contentType])
+                contentType: response.headers[.contentType], headers: response.headers, bytes: data.count)
         }
     }
 
-    func login(_ username: String) async throws -> String {
-        let answer = try await call(.post, "/v1/auth/token", json: ["username": .string(username), "password": "motcua-demo"])
+    func login(_ username: String, password: String = "motcua-demo", headers: HTTPFields = [:]) async throws -> String {
+        let answer = try await call(.post, "/v1/auth/token", json: ["username": .string(username), "password": .string(password)], headers: headers)
         #expect(answer.status == .ok)
         return try #require(answer.json["token"]?.stringValue)
     }

@@ -82,7 +82,7 @@ struct NodeDatabaseTests {
         #expect(synchronous == 2, "synchronous = FULL: commits are fsynced")
         #expect(try await reopened.units().count == SampleUnits.hanoi.count)
         let applied = try await reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing"])
+        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing", "2026-12-03-hardening"])
     }
 
     @Test func dossierCodesFollowTheAgencyAndDay() async throws {
@@ -321,7 +321,7 @@ struct NodeDatabaseUpgradeTests {
         let row = try upgraded.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM dossiers WHERE code = 'D1'") }
         let problems = try upgraded.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
         let applied = try await upgraded.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing"])
+        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing", "2026-12-03-hardening"])
         let holder: String? = row?["holder_unit"]
         let due: Int64? = row?["due_at_ms"]
         let document: String? = row?["document"]

@@ -28,6 +28,7 @@ struct NodeRoutes {
         v1.post("dossiers") { request, context in try await submit(request, context) }
         v1.get("dossiers") { request, _ in try await queue(request) }
         v1.get("dossiers/:code") { request, context in try await dossier(request, context) }
+        v1.post("dossiers/:code/lookup") { request, context in try await lookup(request, context) }
         v1.post("dossiers/:code/actions/:action") { request, context in try await act(request, context) }
         v1.get("dossiers/:code/events") { request, context in try await events(request, context) }
         v1.get("dossiers/:code/components") { request, context in try await components(request, context) }
@@ -35,7 +36,15 @@ struct NodeRoutes {
         v1.get("transfers") { request, _ in try await transfers(request) }
         v1.get("log/verify") { request, _ in
             _ = try await officer(request, roles: [.admin, .leader])
-            return try json(try await service.database.verifyChain())
+            return try json(try await service.verifyChain())
+        }
+        // An operator accepts that the node lost the end of its log (see `NodeService.acceptLogLoss`).
+        v1.post("admin/log/accept-loss") { request, context in
+            let admin = try await officer(request, roles: [.admin])
+            struct Body: Decodable { var reason: String }
+            let body = try await decode(Body.self, request, context).value
+            let result = try await service.acceptLogLoss(reason: body.reason, officer: admin)
+            return try json(["seq": result.seq, "lostFromSeq": result.lostFrom, "lostToSeq": result.lostTo])
         }
         v1.get("officers") { request, _ in
             _ = try await officer(request, roles: [.admin])
@@ -49,15 +58,16 @@ struct NodeRoutes {
         }
         v1.post("officers") { request, context in
             _ = try await officer(request, roles: [.admin])
-            let body = try await decode(OfficerBody.self, request, context)
+            let body = try await decode(OfficerBody.self, request, context).value
             try await service.saveOfficer(
-                username: body.username, fullName: body.fullName, password: body.password, roles: body.roles, units: body.units)
+                username: body.username, fullName: body.fullName, password: body.password, roles: body.roles, units: body.units,
+                active: body.active ?? true)
             return try json(["username": body.username], status: .created)
         }
         v1.get("calendar/rules") { _, _ in try json(Page(items: service.calendarRules(), nextCursor: nil)) }
         v1.post("calendar/rules") { request, context in
             let admin = try await officer(request, roles: [.admin])
-            let rule = try await decode(CalendarRule.self, request, context)
+            let rule = try await decode(CalendarRule.self, request, context).value
             try await service.saveCalendarRule(rule, officer: admin)
             return try json(rule, status: .created)
         }
@@ -72,9 +82,14 @@ struct NodeRoutes {
     // MARK: - Handlers
 
     func ready() async throws -> Response {
+        // While the disk was full, each probe tries a small write: the node is ready again once one succeeds.
+        if service.health.storageFull, let free = Self.freeBytes(service.configuration.dataDirectory), free >= Self.readyFreeBytes {
+            service.health.noteWriteSucceeded()
+        }
+        let conditions = service.health.conditions
         let head = try await service.database.head()
         var answer: [String: JSONValue] = [
-            "status": .string("ready"), "nodeId": .string(service.configuration.nodeID),
+            "status": .string(conditions.isEmpty ? "ready" : "not-ready"), "nodeId": .string(service.configuration.nodeID),
             "logHead": .int(head.seq), "procedures": .int(Int64(service.catalogueSize)), "units": .int(Int64(service.allUnits().count)),
         ]
         if let replication = service.replication?.status {
@@ -83,7 +98,22 @@ struct NodeRoutes {
         if let routing = service.transferAgent()?.status {
             answer["routing"] = try JSONValue.from(routing)
         }
-        return try json(answer)
+        if !conditions.isEmpty {
+            answer["problems"] = .array(conditions.map { condition in
+                .object(["code": .string(condition.code), "detail": .string(condition.detail), "since": .string(VietnamTime.format(condition.since))])
+            })
+        }
+        return try json(answer, status: conditions.isEmpty ? .ok : .serviceUnavailable)
+    }
+
+    /// After a full disk, the node counts as ready again once this much is free (or a write succeeds).
+    static let readyFreeBytes: UInt64 = 4 << 20
+
+    /// Bytes free to the node in the folder, or nil when the file system does not say.
+    static func freeBytes(_ path: String) -> UInt64? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
     }
 
     struct OfficerBody: Decodable {
@@ -92,6 +122,8 @@ struct NodeRoutes {
         var password: String
         var roles: [OfficerRole]
         var units: [String]
+        /// False deactivates the account (its sessions end at once).
+        var active: Bool?
     }
 
     struct LoginBody: Decodable {
@@ -100,8 +132,8 @@ struct NodeRoutes {
     }
 
     func login(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
-        let body = try await decode(LoginBody.self, request, context)
-        let session = try await service.login(username: body.username, password: body.password)
+        let body = try await decode(LoginBody.self, request, context).value
+        let session = try await service.login(username: body.username, password: body.password, client: client(request, context))
         return try json([
             "token": JSONValue.string(session.token), "expiresAt": .string(VietnamTime.format(session.expiresAt)),
             "username": .string(session.officer.username), "roles": .array(session.officer.roles.map { .string($0.rawValue) }),
@@ -145,10 +177,12 @@ struct NodeRoutes {
     }
 
     func submit(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
-        let body = try await decode(SubmissionBody.self, request, context)
+        let (body, raw) = try await decode(SubmissionBody.self, request, context)
         let channel = body.channel ?? .online
         let officer = try await optionalOfficer(request)
         if channel != .online && officer == nil { throw Problem.unauthenticated }
+        let claim = try idempotencyClaim(request, scope: "submit:" + (officer.map { "officer:" + $0.username } ?? "applicant"), body: raw)
+        if let claim, let replayed = try await replay(claim, officer: officer, status: .created) { return replayed }
         var uploads: [ComponentUpload] = []
         for (index, upload) in (body.components ?? []).enumerated() {
             guard let code = upload.code, !code.isEmpty else {
@@ -160,8 +194,15 @@ struct NodeRoutes {
         }
         let submission = DossierSubmission(
             procedureCode: body.procedureCode, channel: channel, applicant: body.applicant, components: uploads, unit: body.unit)
-        let outcome = try await service.submit(submission, officer: channel == .online ? nil : officer)
-        return try json(view(outcome.dossier, form: outcome.form), status: .created)
+        let filed: (outcome: DossierOutcome, lookupSecret: String)
+        do {
+            filed = try await service.submit(submission, officer: channel == .online ? nil : officer, idempotency: claim)
+        } catch where claim != nil {
+            // Another request with the same key committed first: its answer is this one's.
+            if let claim, let replayed = try await replay(claim, officer: officer, status: .created) { return replayed }
+            throw error
+        }
+        return try await answer(view(filed.outcome.dossier, form: filed.outcome.form, lookupSecret: filed.lookupSecret), status: .created, claim: claim)
     }
 
     func act(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
@@ -169,18 +210,80 @@ struct NodeRoutes {
         let actionName = context.parameters.get("action") ?? ""
         guard let action = DossierAction(rawValue: actionName) else {
             throw Problem(.notFound, "dossier.unknown-action",
-                          "unknown action '\(actionName)'; one of \(DossierAction.allCases.map(\.rawValue).joined(separator: ", "))")
+                          "unknown action '\(quoted(actionName))'; one of \(DossierAction.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let body = try await decode(ActionBody.self, request, context, emptyAs: "{}")
+        let (body, raw) = try await decode(ActionBody.self, request, context, emptyAs: "{}")
         let command = try body.command(for: action)
         let officer = try await optionalOfficer(request)
-        let idNumber = request.uri.queryParameters.get("idNumber")
-        let outcome = try await service.act(
-            on: code, command: command, officer: officer, applicantIdNumber: idNumber, client: context.clientAddress)
-        if officer == nil {
-            return try json(try await publicView(outcome.dossier))
+        // The applicant's ID number in the body; the query form stays for old clients (never logged).
+        struct Applicant: Decodable { var idNumber: String? }
+        let idNumber = (try? JSONDecoder().decode(Applicant.self, from: raw))?.idNumber ?? request.uri.queryParameters.get("idNumber")
+        let actor = officer.map { "officer:" + $0.username } ?? "applicant"
+        let claim = try idempotencyClaim(request, scope: "act:\(code):\(action.rawValue):\(actor)", body: raw + Data((idNumber ?? "").utf8))
+        if let claim, let replayed = try await replay(claim, officer: officer, status: .ok) { return replayed }
+        let outcome: DossierOutcome
+        do {
+            outcome = try await service.act(
+                on: code, command: command, officer: officer, applicantIdNumber: idNumber, client: client(request, context), idempotency: claim)
+        } catch where claim != nil {
+            if let claim, let replayed = try await replay(claim, officer: officer, status: .ok) { return replayed }
+            throw error
         }
-        return try json(view(outcome.dossier, form: outcome.form))
+        if officer == nil {
+            return try await answer(try await publicView(outcome.dossier), status: .ok, claim: claim)
+        }
+        // A receipt issued now carries the lookup secret kept since filing.
+        var secret: String?
+        if case .receipt? = outcome.form { secret = try await service.database.lookupSecret(of: outcome.dossier.code) }
+        return try await answer(view(outcome.dossier, form: outcome.form, lookupSecret: secret), status: .ok, claim: claim)
+    }
+
+    // MARK: - Idempotency
+
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
+    /// The request's retry key, if it sent one: 1-128 visible ASCII characters.
+    func idempotencyClaim(_ request: Request, scope: String, body: Data) throws -> IdempotencyClaim? {
+        guard let key = request.headers[Self.idempotencyHeader] else { return nil }
+        guard (1...128).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw Problem(.badRequest, "request.invalid-idempotency-key", "Idempotency-Key: 1 to 128 visible ASCII characters (a UUID is usual)")
+        }
+        var digest = Data("\(request.method.rawValue) \(request.uri.path)\n".utf8)
+        digest.append(body)
+        return IdempotencyClaim(scope: scope, key: key, requestSHA256: sha256Hex(digest), atMs: Int64((service.now().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// The first answer to this key, when the key was used: as stored, or (if the node stopped between the
+    /// commit and storing it) the dossier as it is now. A key used with another request is refused.
+    func replay(_ claim: IdempotencyClaim, officer: OfficerRecord?, status: HTTPResponse.Status) async throws -> Response? {
+        guard let record = try await service.database.idempotencyRecord(scope: claim.scope, key: claim.key) else { return nil }
+        guard record.requestSHA256 == claim.requestSHA256 else {
+            throw Problem(.unprocessableContent, "request.idempotency-key-reused",
+                          "this Idempotency-Key was used with another request; use a new key for a new request")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+        if let stored = record.status, let body = record.response {
+            return Response(status: .init(code: stored), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        guard let dossier = try await service.database.dossier(record.dossierCode)?.dossier else { throw StoreError.dossierNotFound(record.dossierCode) }
+        let data = officer == nil ? try APIJSON.encoder.encode(try await publicView(dossier)) : try APIJSON.encoder.encode(view(dossier, form: nil))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The answer, stored for the key (behind the answer: a retry before it is stored gets the dossier as
+    /// it is, which the change already holds).
+    func answer(_ value: some Encodable, status: HTTPResponse.Status, claim: IdempotencyClaim?) async throws -> Response {
+        let data = try APIJSON.encoder.encode(value)
+        if let claim {
+            let text = String(decoding: data, as: UTF8.self)
+            let database = service.database
+            Task { try? await database.storeIdempotentResponse(scope: claim.scope, key: claim.key, status: Int(status.code), response: text) }
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     func dossier(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
@@ -193,10 +296,33 @@ struct NodeRoutes {
             throw Problem(.badRequest, "lookup.id-number-required",
                           "look a dossier up with its code and the applicant's ID number: ?idNumber=<12 digits>")
         }
-        guard let dossier = try await service.dossier(code, applicantIdNumber: idNumber, client: context.clientAddress) else {
+        guard let dossier = try await service.dossier(code, applicantIdNumber: idNumber, client: client(request, context)) else {
             throw StoreError.dossierNotFound(code)
         }
         return try json(try await publicView(dossier))
+    }
+
+    /// The public lookup with the ID number (or the receipt's lookup secret) in the body, so that neither
+    /// lands in access logs or browser history. Wrong values are answered like an unknown code (404).
+    func lookup(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
+        let code = context.parameters.get("code") ?? ""
+        struct Body: Decodable {
+            var idNumber: String?
+            var lookupSecret: String?
+        }
+        let body = try await decode(Body.self, request, context).value
+        let client = client(request, context)
+        let found: Dossier?
+        if let secret = body.lookupSecret, !secret.isEmpty {
+            found = try await service.dossier(code, lookupSecret: secret, client: client)
+        } else if let idNumber = body.idNumber, !idNumber.isEmpty {
+            found = try await service.dossier(code, applicantIdNumber: idNumber, client: client)
+        } else {
+            throw Problem(.unprocessableContent, "lookup.credential-required",
+                          "send {\"lookupSecret\": \"<the secret on your receipt>\"} or {\"idNumber\": \"<the applicant's 12-digit ID number>\"}")
+        }
+        guard let found else { throw StoreError.dossierNotFound(code) }
+        return try json(try await publicView(found))
     }
 
     func queue(_ request: Request) async throws -> Response {
@@ -205,7 +331,7 @@ struct NodeRoutes {
         var filter = DossierFilter(limit: try limit(request))
         if let unit = query.get("unit") {
             guard officer.units.contains(where: { service.units.isWithin(unit, ancestor: $0) }) else {
-                throw Problem(.forbidden, "dossier.out-of-scope", "unit \(unit) is outside the units you are assigned to")
+                throw Problem(.forbidden, "dossier.out-of-scope", "unit \(quoted(unit)) is outside the units you are assigned to")
             }
             filter.units = [unit]
         } else {
@@ -264,8 +390,13 @@ struct NodeRoutes {
 
     // MARK: - Helpers
 
-    func view(_ dossier: Dossier, form: DossierForm?) -> DossierView {
-        DossierView(
+    func view(_ dossier: Dossier, form: DossierForm?, lookupSecret: String? = nil) -> DossierView {
+        var form = form
+        if case .receipt(var receipt)? = form, let lookupSecret {
+            receipt.lookupSecret = lookupSecret
+            form = .receipt(receipt)
+        }
+        return DossierView(
             dossier: dossier, procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
             overdue: dossier.isOverdue(at: service.now()),
             allowedActions: DossierTransition.actions(from: dossier.state)
@@ -273,7 +404,7 @@ struct NodeRoutes {
                 .filter { $0 != .sendBack || DossierMachine.canSendBack(dossier, units: service.units) }
                 .map(\.rawValue),
             form: form, units: service.units, federation: service.federationDirectory, stepLate: dossier.currentStayLate(at: service.now()),
-            apologyDue: dossier.apologyDue(at: service.now()))
+            apologyDue: dossier.apologyDue(at: service.now()), lookupSecret: lookupSecret)
     }
 
     func publicView(_ dossier: Dossier) async throws -> PublicDossierView {
@@ -374,16 +505,46 @@ struct NodeRoutes {
         return value
     }
 
-    /// Reads a bounded body and decodes it, turning every decoding failure into a 400 that says where.
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: NodeRequestContext, emptyAs empty: String? = nil) async throws -> T {
+    /// Reads a bounded body and decodes it, turning every decoding failure into a 400 that says where; a
+    /// body must say it is JSON (`application/json`, charset UTF-8 or none), else 415. Returns the value and
+    /// the bytes it came from.
+    func decode<T: Decodable>(
+        _ type: T.Type, _ request: Request, _ context: NodeRequestContext, emptyAs empty: String? = nil
+    ) async throws -> (value: T, raw: Data) {
         let buffer = try await request.body.collect(upTo: service.configuration.bodyLimitBytes)
         var data = Data(buffer.readableBytesView)
+        if !data.isEmpty { try Self.requireJSON(request.headers[.contentType]) }
+        let raw = data
         if data.isEmpty, let empty { data = Data(empty.utf8) }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return (try JSONDecoder().decode(T.self, from: data), raw)
         } catch let error as DecodingError {
             throw Problem.badJSON(Self.describe(error))
         }
+    }
+
+    /// `application/json`, with no parameter but `charset=utf-8`.
+    static func requireJSON(_ contentType: String?) throws {
+        let refused = Problem(
+            .unsupportedMediaType, "request.unsupported-media-type",
+            "send the body as JSON with 'Content-Type: application/json' (charset utf-8 or none); got \(contentType.map { "'\(quoted($0))'" } ?? "none")")
+        guard let contentType else { throw refused }
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard parts.first == "application/json" else { throw refused }
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, pair[0] == "charset", ["utf-8", "\"utf-8\"", "utf8"].contains(pair[1]) else { throw refused }
+        }
+    }
+
+    /// The client's address: the connection's peer, or, when that peer is a trusted reverse proxy, the
+    /// nearest untrusted address its `X-Forwarded-For` / `Forwarded` header names. From any other peer
+    /// these headers are ignored: anyone can write them.
+    func client(_ request: Request, _ context: NodeRequestContext) -> String? {
+        ClientAddress.resolve(
+            peer: context.clientAddress, trusted: service.configuration.trustedProxies,
+            forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!],
+            forwarded: request.headers[values: HTTPField.Name("Forwarded")!])
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -4,6 +4,7 @@ import Logging
 import MotCuaCore
 import MotCuaStore
 import NIOCore
+import NIOHTTP1
 
 /// An RFC 9457 problem: a stable `type` code, a title, and a detail a person can act on.
 public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertible {
@@ -12,6 +13,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
     public var code: String
     public var detail: String
     public var extra: [String: String]
+    /// Seconds the client should wait (`Retry-After`), for 429 and 503 answers.
+    public var retryAfter: Int?
 
     /// What the command line prints when a problem ends it.
     public var description: String { "\(detail) [\(code)]" }
@@ -28,12 +31,21 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
         body["type"] = .string("urn:motcua:problem:\(code)")
         body["title"] = .string(status.reasonPhrase)
         body["status"] = .int(Int64(status.code))
-        body["detail"] = .string(detail)
-        body["instance"] = .string(request.uri.path)
+        // A backstop: whatever a message quotes, an answer stays small.
+        body["detail"] = .string(detail.count > 2_000 ? String(detail.prefix(2_000)) + "…" : detail)
+        body["instance"] = .string(String(request.uri.path.prefix(200)))
         let text = JSONValue.object(body).canonicalText
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A 429 with how long to wait.
+    static func tooManyAttempts(_ code: String, _ detail: String, retryAfter: TimeInterval) -> Problem {
+        var problem = Problem(.tooManyRequests, code, detail)
+        problem.retryAfter = max(1, Int(retryAfter.rounded(.up)))
+        return problem
     }
 
     static func badJSON(_ detail: String) -> Problem { Problem(.badRequest, "request.malformed-json", detail) }
@@ -57,7 +69,11 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
             case .dossierNotFound: return Problem(.notFound, "dossier.not-found", error.description)
             case .sequenceExhausted: return Problem(.serviceUnavailable, "dossier.sequence-exhausted", error.description)
             case .invalidAgencyCode: return Problem(.internalServerError, "unit.invalid-agency-code", error.description)
+            case .corrupt: return Problem(.internalServerError, "storage.corrupt", error.description + "; the node stops accepting changes until it is repaired")
+            case .logNotBehind: return Problem(.conflict, "node.log-not-behind", error.description)
             }
+        case let error as HTTPParserError:
+            return Problem(.badRequest, "request.malformed-http", "the request could not be read as HTTP/1.1 (\(error)); the connection is closed")
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, "request.too-large", "the request body is larger than this node accepts")
         case let error as HTTPError:

@@ -94,10 +94,12 @@ struct DossierView: Encodable {
     var stepLate: Bool
     /// The holding unit should apologise with a new date (Form 04 through `extend`).
     var apologyDue: Bool
+    /// The lookup secret, shown where the receipt is issued (filing, reception).
+    var lookupSecret: String? = nil
 
     enum Keys: String, CodingKey {
         case statusName, procedureName, overdue, allowedActions, form, receivingUnitName, competentUnitName, holderUnitName, status
-        case stepLate, apologyDue
+        case stepLate, apologyDue, lookupSecret
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -116,6 +118,7 @@ struct DossierView: Encodable {
         try container.encode(name(dossier.holderUnit), forKey: .holderUnitName)
         try container.encode(stepLate, forKey: .stepLate)
         try container.encode(apologyDue, forKey: .apologyDue)
+        try container.encodeIfPresent(lookupSecret, forKey: .lookupSecret)
     }
 }
 

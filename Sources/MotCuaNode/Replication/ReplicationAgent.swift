@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import MotCuaCore
 import MotCuaProtocol
@@ -61,11 +62,26 @@ public final class ReplicationAgent: Service, Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
     private let snapshot: Mutex<ReplicationStatus>
+    /// Where the last acknowledged position is kept beside the database (nil: only in the database).
+    let positionFile: String?
+    let health: NodeHealth?
+    /// The link to the hub while the agent runs (for the head check an operator's recovery asks for).
+    private let currentLink = Mutex<FederationLink?>(nil)
+    /// Set by `resynchronise()`: the loop starts again from the acknowledged position in the database.
+    private let restartRequested = Mutex(false)
+    private let wakeUp = Doorbell()
 
     static let acknowledgedSeqKey = "replication.acknowledged.seq"
     static let acknowledgedHashKey = "replication.acknowledged.hash"
+    /// The hub's answer to the last head check that found the log behind, for `accept-log-loss`.
+    static let hubPositionKey = "recovery.hub-position"
 
-    public init(configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }, positionFile: String? = nil, health: NodeHealth? = nil
+    ) {
+        self.positionFile = positionFile
+        self.health = health
         self.configuration = configuration
         self.database = database
         self.nodeID = nodeID
@@ -79,12 +95,18 @@ public final class ReplicationAgent: Service, Sendable {
 
     public func run() async throws {
         let link = try FederationLink(configuration: configuration, logger: logger)
-        defer { Task { await link.shutdown() } }
-        let doorbell = Doorbell()
+        currentLink.withLock { $0 = link }
+        defer {
+            currentLink.withLock { $0 = nil }
+            Task { await link.shutdown() }
+        }
+        let doorbell = wakeUp
+        // Before the first batch: does the hub hold more of this log than the log itself?
+        _ = try? await checkHead(link: link)
         // Rung on the writer's thread as each commit ends.
         let commits = database.commits.subscribe { doorbell.ring() }
         defer { commits.cancel() }
-        let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger)
+        let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger, positionFile: positionFile)
         var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
         let acknowledgedSeq = Int64(try await database.meta(Self.acknowledgedSeqKey) ?? "0") ?? 0
         let acknowledgedHash = try await database.meta(Self.acknowledgedHashKey) ?? EventChain.genesisHash
@@ -133,6 +155,9 @@ public final class ReplicationAgent: Service, Sendable {
                     case .raiseAlarm(let message):
                         alarm = message
                         logger.critical("replication alarm", metadata: ["node.id": "\(nodeID)", "reason": "\(message)"])
+                        // Halted on the hub's word (it holds more of the log, or another version of it):
+                        // find out which, and stop writes if the log went back.
+                        if sender.haltReason != nil { _ = try? await checkHead(link: link) }
                         // Halted: try again every 30 s, so an operator's release at the hub takes effect
                         // without restarting the node (a still-quarantined node just halts again).
                         if sender.haltReason != nil { tickAt = now().addingTimeInterval(Self.haltedRetrySeconds) }
@@ -143,6 +168,17 @@ public final class ReplicationAgent: Service, Sendable {
                 let timeout = max(0.001, min(5, (tickAt ?? now().addingTimeInterval(5)).timeIntervalSince(now())))
                 let woken = await doorbell.wait(timeout: .milliseconds(Int64(timeout * 1000)))
                 if Task.isCancelled || stopping.isSet { break }
+                if restartRequested.withLock({ state in defer { state = false }; return state }) {
+                    // An operator accepted a lost end of the log: go on from the position stored with it.
+                    await acknowledgments.flush()
+                    sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
+                    let seq = Int64((try? await database.meta(Self.acknowledgedSeqKey)) ?? nil ?? "0") ?? 0
+                    let hash = ((try? await database.meta(Self.acknowledgedHashKey)) ?? nil) ?? EventChain.genesisHash
+                    alarm = nil
+                    tickAt = nil
+                    pending = sender.start(acknowledged: (seq, hash), localHead: database.committedHead, now: now())
+                    continue
+                }
                 // Woken by a commit: the head the writer kept, no read. On the timer (idle, or a back-off
                 // ending) the head is read from the file.
                 let head = woken ? database.committedHead : ((try? await database.head().seq) ?? sender.localHead)
@@ -168,6 +204,74 @@ public final class ReplicationAgent: Service, Sendable {
     }
 
     static let haltedRetrySeconds: TimeInterval = 30
+
+    /// Starts again from the acknowledged position stored in the database (after `accept-log-loss`).
+    public func resynchronise() {
+        restartRequested.withLock { $0 = true }
+        wakeUp.ring()
+    }
+
+    /// What the hub holds of this node's log, asked now (for `accept-log-loss`); throws when it cannot be reached.
+    public func askHub() async throws -> NodeDatabase.HubPosition {
+        guard let link = currentLink.withLock({ $0 }) else { throw Problem(.serviceUnavailable, "hub.unreachable", "the replication agent is not running") }
+        return try await checkHead(link: link)
+    }
+
+    /// Tells the hub where the local log ends and compares with what the hub applied. Behind (the hub has
+    /// more) or different (another hash at the hub's position): writes stop (`node.log-behind-hub`) and
+    /// the hub's answer is kept for `accept-log-loss`. In step: a hold from an earlier check is lifted.
+    @discardableResult
+    func checkHead(link: FederationLink) async throws -> NodeDatabase.HubPosition {
+        let head = try await database.head()
+        let today = VietnamTime.localDate(of: now())
+        let days = [today.adding(days: -1), today].map { date in
+            String(format: "%02d%02d%02d", date.year % 100, date.month, date.day)
+        }
+        let body = try JSONEncoder().encode(HeadReport(headSeq: head.seq, days: days))
+        let (status, data) = try await link.call(.POST, "/v1/replication/head", body: body, timeout: 5)
+        guard status == 200, let answer = try? JSONDecoder().decode(HeadAnswer.self, from: data) else {
+            throw Problem(.badGateway, "hub.unexpected-answer", "the hub answered the head check with HTTP \(status)")
+        }
+        let position = NodeDatabase.HubPosition(
+            appliedSeq: answer.appliedSeq, appliedHash: answer.appliedHash, highestNumbers: answer.highestNumbers ?? [:])
+        var problem: String?
+        if answer.appliedSeq > head.seq {
+            problem = "the local log ends at seq \(head.seq) but the hub has applied up to seq \(answer.appliedSeq)"
+        } else if answer.appliedSeq > 0, let local = try await database.hash(atSeq: answer.appliedSeq), local != answer.appliedHash {
+            problem = "the hub applied another event at seq \(answer.appliedSeq) than the one this log holds there"
+        }
+        if let problem {
+            try? await database.setMeta(Self.hubPositionKey, String(decoding: try JSONEncoder().encode(position), as: UTF8.self))
+            health?.hold(.logBehindHub, problem, at: now())
+        } else if health?.isHeld(.logBehindHub) == true {
+            health?.lift(.logBehindHub)
+        }
+        return position
+    }
+
+    struct HeadReport: Encodable {
+        var headSeq: Int64
+        var days: [String]
+    }
+
+    struct HeadAnswer: Decodable {
+        var appliedSeq: Int64
+        var appliedHash: String
+        var highestNumbers: [String: Int]?
+    }
+
+    /// The last acknowledged position as kept beside the database, or nil.
+    public static func readPositionFile(_ path: String) -> (seq: Int64, hash: String)? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard parts.count == 2, let seq = Int64(parts[0]), parts[1].count == 64 else { return nil }
+        return (seq, String(parts[1]))
+    }
+
+    /// Replaces the file in one rename, so a crash leaves the old position or the new one, never half.
+    static func writePositionFile(_ path: String, seq: Int64, hash: String) throws {
+        try Data("\(seq) \(hash)\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
 
     enum SendFailure: Error {
         case refused(String)
@@ -226,11 +330,13 @@ final class AcknowledgmentRecorder: Sendable {
     private let nodeID: String
     private let logger: Logger
     private let interval: Duration
+    private let positionFile: String?
     private let state = Mutex(State())
     /// Rung by `flush` to end the pause between two writes at once.
     private let hurry = Doorbell()
 
-    init(database: NodeDatabase, nodeID: String, logger: Logger, interval: Duration = .milliseconds(200)) {
+    init(database: NodeDatabase, nodeID: String, logger: Logger, interval: Duration = .milliseconds(200), positionFile: String? = nil) {
+        self.positionFile = positionFile
         self.database = database
         self.nodeID = nodeID
         self.logger = logger
@@ -259,6 +365,7 @@ final class AcknowledgmentRecorder: Sendable {
                 try await database.setMeta([
                     (ReplicationAgent.acknowledgedHashKey, position.hash), (ReplicationAgent.acknowledgedSeqKey, String(position.seq)),
                 ])
+                if let positionFile { try ReplicationAgent.writePositionFile(positionFile, seq: position.seq, hash: position.hash) }
                 state.withLock { $0.lastError = nil }
             } catch {
                 state.withLock { $0.lastError = "storing the acknowledged position: \(error)" }
