@@ -73,7 +73,8 @@ public final class ReplicationAgent: Service, Sendable {
 
     static let acknowledgedSeqKey = "replication.acknowledged.seq"
     static let acknowledgedHashKey = "replication.acknowledged.hash"
-    /// The hub's answer to the last head check that found the log behind, for `accept-log-loss`.
+    /// The hub's answer to the last head check that found the log behind, kept for an operator to read
+    /// (`accept-log-loss` asks the hub again).
     static let hubPositionKey = "recovery.hub-position"
 
     public init(
