@@ -110,7 +110,7 @@ struct NodeCommand: AsyncParsableCommand {
             banner += """
                   log in      curl -s -X POST \(url)/v1/auth/token -H 'content-type: application/json' \\
                                 -d '{"username":"receiver","password":"\(demoPassword)"}'
-                              or: motcua ctl --url \(url) login --username receiver --password \(demoPassword)
+                              or: motcua ctl login --url \(url) --username receiver --password \(demoPassword)
                   officers    receiver, specialist, leader, admin (password \(demoPassword))
 
                 """

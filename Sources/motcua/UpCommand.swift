@@ -151,7 +151,7 @@ struct UpCommand: AsyncParsableCommand {
         say("""
 
             Officers at every node: receiver, specialist, leader, admin (password \(demoPassword)),
-              e.g. motcua ctl --url \(state.processes.first { $0.role != "hub" }?.publicURL ?? "") queue --username receiver --password \(demoPassword)
+              e.g. motcua ctl queue --url \(state.processes.first { $0.role != "hub" }?.publicURL ?? "") --username receiver --password \(demoPassword)
             National view (mTLS, operator certificate from \(stateDir)/pki):
               motcua ctl national status --state-dir \(stateDir)
             """)
