@@ -210,6 +210,39 @@ extension FederationTests {
     }
 }
 
+extension FederationTests {
+    /// With the hub away, the position kept beside the database is enough: a node put back on an older
+    /// copy stops writing at start-up, before it could hand out a code the hub holds.
+    @Test func aNodeFindsItsLogWentBackWithoutTheHub() async throws {
+        try await withFederation { federation in
+            let data = federation.stateDir + "/nodes/p01"
+            _ = await federation.load("p01", count: 3)
+            kill(try federation.pid("p01"), SIGTERM)
+            try await waitFor(seconds: 15) { hasExited(try federation.pid("p01")) }
+            try FileManager.default.copyItem(atPath: data + "/node.sqlite", toPath: data + "/backup.sqlite")
+            try await federation.restartNode("p01")
+            #expect(await federation.load("p01", count: 3).count == 3)
+            let head = try await federation.logHead("p01")
+            try await waitFor(seconds: 15) { try await federation.appliedSeq(node: "p01") == head }
+            // Give the acknowledgment recorder its 200 ms, then stop the node and the hub.
+            try await Task.sleep(for: .milliseconds(500))
+            kill(try federation.pid("p01"), SIGTERM)
+            kill(try federation.pid("hub"), SIGTERM)
+            let node = try federation.pid("p01"), hub = try federation.pid("hub")
+            try await waitFor(seconds: 15) { hasExited(node) && hasExited(hub) }
+            for name in ["node.sqlite", "node.sqlite-wal", "node.sqlite-shm"] { try? FileManager.default.removeItem(atPath: data + "/" + name) }
+            try FileManager.default.moveItem(atPath: data + "/backup.sqlite", toPath: data + "/node.sqlite")
+            try await federation.restartNode("p01", expectReady: false)
+            let ready = try await HTTP.call(.GET, federation.nodeURL("p01") + "/readyz")
+            #expect(ready.status == 503)
+            #expect("\(ready.json)".contains("node.log-behind-hub"))
+            let refused = try await HTTP.call(.POST, federation.nodeURL("p01") + "/v1/dossiers", json: onlineSubmission(5, unit: "P01.D01.C01"))
+            #expect(refused.status == 503)
+            #expect(refused.json["type"] == .string("urn:motcua:problem:node.log-behind-hub"))
+        }
+    }
+}
+
 /// Whether a process has ended (gone, or a zombie its parent has not reaped yet).
 func hasExited(_ pid: Int32) -> Bool {
     guard kill(pid, 0) == 0 else { return true }
