@@ -141,7 +141,7 @@ struct HubProblem: Error {
     func response() -> Response {
         let body = JSONValue.object([
             "type": .string("urn:motcua:problem:\(code)"), "title": .string(status.reasonPhrase),
-            "status": .int(Int64(status.code)), "detail": .string(detail.count > 2_000 ? String(detail.prefix(2_000)) + "…" : detail),
+            "status": .int(Int64(status.code)), "detail": .string(capped(detail)),
         ]).canonicalText
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"

@@ -3,8 +3,8 @@ import HTTPTypes
 import Logging
 import Synchronization
 
-/// Whether the node may write, and why not. Some conditions stop writes until an operator acts (fail-stop:
-/// reads are still served): the log went back behind the hub, or stored data failed an integrity check.
+/// Whether the node may write, and why not. Some conditions stop every change to dossiers, the log and
+/// the calendar until an operator acts (fail-stop: reads, logins and account changes are still served): the log went back behind the hub, or stored data failed an integrity check.
 /// A full disk does not stop writes (each one is tried, and answered 507 while it fails) and clears itself
 /// on the first write that succeeds. `/readyz` is not ready while any of these holds.
 public final class NodeHealth: Sendable {

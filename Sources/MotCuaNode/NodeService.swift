@@ -25,10 +25,12 @@ public final class NodeService: Sendable {
     let lookupPairThrottle = AttemptThrottle(freeFailures: 3, baseDelay: 2, maxDelay: 3600, forgetAfter: 3600)
     let lookupClientThrottle = AttemptThrottle(freeFailures: 10, baseDelay: 1, maxDelay: 3600, forgetAfter: 3600)
     let lookupCodeThrottle = AttemptThrottle(freeFailures: 10, baseDelay: 1, maxDelay: 600, forgetAfter: 3600)
-    /// Wrong lookup secrets per client (40 random bits each: guessing one is hopeless, trying is slowed).
+    /// Wrong lookup secrets per client (about 39.6 random bits each: guessing one is hopeless, trying is slowed).
     let secretClientThrottle = AttemptThrottle(freeFailures: 10, baseDelay: 1, maxDelay: 3600, forgetAfter: 3600)
     /// Whether the node may write now (fail-stop on a log behind the hub or a failed integrity check).
     public let health: NodeHealth
+    /// Set while an operator's accept-log-loss runs.
+    private let acceptingLoss = Mutex(false)
     /// Ships the log to the hub when the node is part of a federation.
     public let replication: ReplicationAgent?
     let pseudonymKey: SymmetricKey
@@ -258,23 +260,27 @@ public final class NodeService: Sendable {
             throw Problem.tooManyAttempts(
                 "auth.too-many-attempts", "too many failed logins from this client; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
         }
+        // Counted as a failure before the slow check, so that requests sent at once cannot all get through
+        // before the first failure is known; a success takes it back.
+        loginThrottle.recordFailure(pairKey, at: at)
+        loginClientThrottle.recordFailure(clientKey, at: at)
         let officer = try await database.officer(username)
         // bcrypt is deliberately slow: run it off the request executor, on NIO's blocking pool.
         let hash = officer.flatMap { $0.active ? $0.passwordHash : nil } ?? PasswordHasher.dummyHash
         let verified = try await PasswordHasher.verifyOffloaded(password, hash: hash)
-        guard let officer, officer.active, verified else {
-            loginThrottle.recordFailure(pairKey, at: now())
-            loginClientThrottle.recordFailure(clientKey, at: now())
-            throw refused
-        }
+        guard let officer, officer.active, verified else { throw refused }
         loginThrottle.recordSuccess(pairKey)
+        loginClientThrottle.forgiveOne(clientKey)
         var generator = SystemRandomNumberGenerator()
         let tokenBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = Data(tokenBytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let issuedAt = now()
         let expiresAt = issuedAt.addingTimeInterval(configuration.tokenLifetimeSeconds)
-        try await database.createSession(tokenHash: Self.tokenHash(token), username: officer.username, createdAt: issuedAt, expiresAt: expiresAt)
+        // Only if the password just checked is still the officer's: a change during the check wins.
+        guard try await database.createSession(
+            tokenHash: Self.tokenHash(token), username: officer.username, passwordHash: officer.passwordHash, createdAt: issuedAt,
+            expiresAt: expiresAt) else { throw refused }
         return (token, expiresAt, officer)
     }
 
@@ -296,6 +302,8 @@ public final class NodeService: Sendable {
     /// everywhere must still wait after wrong numbers. Never blocks the lookup secret.
     func checkLookupAllowed(code: String, client: String?) throws {
         let at = now()
+        // A code is short; a long one is no dossier and is not remembered (the throttles' keys stay small).
+        guard code.utf8.count <= Self.longestCode else { return }
         let clientKey = "client:" + (client ?? "unknown")
         let wait = lookupPairThrottle.wait(code + "|" + clientKey, at: at) ?? lookupClientThrottle.wait(clientKey, at: at)
             ?? lookupCodeThrottle.wait(code, at: at)
@@ -307,6 +315,7 @@ public final class NodeService: Sendable {
     }
 
     func recordLookupFailure(code: String, client: String?) {
+        guard code.utf8.count <= Self.longestCode else { return }
         let at = now()
         let clientKey = "client:" + (client ?? "unknown")
         lookupPairThrottle.recordFailure(code + "|" + clientKey, at: at)
@@ -317,18 +326,24 @@ public final class NodeService: Sendable {
     /// A dossier for whoever holds the lookup secret of its receipt; nil (and a strike against the client)
     /// otherwise. Wrong secrets slow this client only: the code stays open to its applicant.
     public func dossier(_ code: String, lookupSecret: String, client: String?) async throws -> Dossier? {
+        guard code.utf8.count <= Self.longestCode else { return nil }
         let clientKey = "client:" + (client ?? "unknown")
         if let wait = secretClientThrottle.wait(clientKey, at: now()) {
             throw Problem.tooManyAttempts("lookup.too-many-attempts", "too many wrong lookup secrets; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
         }
+        // Counted before the read (parallel guesses all count), taken back on a match.
+        secretClientThrottle.recordFailure(clientKey, at: now())
         let normalized = LookupSecret.normalize(lookupSecret)
         guard LookupSecret.isWellFormed(normalized), try await database.lookupSecretMatches(code: code, secret: normalized),
               let stored = try await database.dossier(code)?.dossier else {
-            secretClientThrottle.recordFailure(clientKey, at: now())
             return nil
         }
+        secretClientThrottle.forgiveOne(clientKey)
         return stored
     }
+
+    /// Longer than any dossier code (agency e-code, date, number).
+    static let longestCode = 64
 
     static func tokenHash(_ token: String) -> String { hexString(SHA256.hash(data: Data(token.utf8))) }
 
@@ -448,12 +463,16 @@ public final class NodeService: Sendable {
     /// client) otherwise, so an unknown code and a wrong number look the same.
     public func dossier(_ code: String, applicantIdNumber: String, client: String?) async throws -> Dossier? {
         try checkLookupAllowed(code: code, client: client)
-        let stored = try await database.dossier(code)?.dossier
-        guard let stored, stored.applicant.idNumber == applicantIdNumber.trimmingCharacters(in: .whitespaces) else {
-            recordLookupFailure(code: code, client: client)
+        // Counted before the read, so that guesses sent at once all count; a match takes it back.
+        recordLookupFailure(code: code, client: client)
+        guard code.utf8.count <= Self.longestCode, let stored = try await database.dossier(code)?.dossier,
+              stored.applicant.idNumber == applicantIdNumber.trimmingCharacters(in: .whitespaces) else {
             return nil
         }
-        lookupPairThrottle.recordSuccess(code + "|client:" + (client ?? "unknown"))
+        let clientKey = "client:" + (client ?? "unknown")
+        lookupPairThrottle.recordSuccess(code + "|" + clientKey)
+        lookupClientThrottle.forgiveOne(clientKey)
+        lookupCodeThrottle.forgiveOne(code)
         return stored
     }
 
@@ -482,6 +501,11 @@ public final class NodeService: Sendable {
         guard health.isHeld(.logBehindHub) else {
             throw Problem(.conflict, "node.log-not-behind", "this node's log is not behind the hub; there is no loss to accept")
         }
+        // One at a time: a second operator's call waits for nothing and is told so.
+        guard acceptingLoss.withLock({ busy in defer { busy = true }; return !busy }) else {
+            throw Problem(.conflict, "node.recovery-in-progress", "another accept-log-loss is running at this node")
+        }
+        defer { acceptingLoss.withLock { $0 = false } }
         guard let agent = replication else {
             throw Problem(.conflict, "node.standalone", "a standalone node has no hub to resume from")
         }
@@ -492,13 +516,15 @@ public final class NodeService: Sendable {
             throw Problem(.serviceUnavailable, "hub.unreachable", "the hub must answer to resume after a loss (its position and the codes it holds): \(error)")
         }
         let head = try await database.head()
-        guard position.appliedSeq > head.seq else {
+        let seq: Int64
+        do {
+            seq = try await database.acceptLogLoss(
+                hub: position, actor: "officer:\(officer.username)", reason: trimmed, at: now(),
+                acknowledgedKeys: (ReplicationAgent.acknowledgedSeqKey, ReplicationAgent.acknowledgedHashKey))
+        } catch StoreError.logNotBehind {
             throw Problem(.conflict, "node.log-diverged",
                           "the hub holds another event at seq \(position.appliedSeq) than this log does: accepting cannot reconcile two versions of the log; restore the database from a backup")
         }
-        let seq = try await database.acceptLogLoss(
-            hub: position, actor: "officer:\(officer.username)", reason: trimmed, at: now(),
-            acknowledgedKeys: (ReplicationAgent.acknowledgedSeqKey, ReplicationAgent.acknowledgedHashKey))
         try? ReplicationAgent.writePositionFile(configuration.replicationPositionPath, seq: position.appliedSeq, hash: position.appliedHash)
         logger.critical("log loss accepted", metadata: [
             "lost.from": "\(head.seq + 1)", "lost.to": "\(position.appliedSeq)", "by": "\(officer.username)", "event.seq": "\(seq)",

@@ -188,12 +188,22 @@ extension NodeDatabase {
     }
 
     /// Stores a session by the SHA-256 of its token (a stolen database does not yield live tokens).
-    public func createSession(tokenHash: String, username: String, createdAt: Date, expiresAt: Date) async throws {
+    /// With `passwordHash`, only while the officer still has that password and is active (a password change
+    /// during a login's check wins); false when it has changed.
+    @discardableResult
+    public func createSession(
+        tokenHash: String, username: String, passwordHash: String? = nil, createdAt: Date, expiresAt: Date
+    ) async throws -> Bool {
         try await committer.write { db in
+            if let passwordHash {
+                let current = try Row.fetchOne(db, sql: "SELECT password_hash, active FROM officers WHERE username = ?", arguments: [username])
+                guard let current, current["password_hash"] as String == passwordHash, current["active"] as Bool else { return false }
+            }
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at_ms < ?", arguments: [Self.ms(createdAt)])
             try db.execute(
                 sql: "INSERT INTO sessions(token_hash, username, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
                 arguments: [tokenHash, username, Self.ms(createdAt), Self.ms(expiresAt)])
+            return true
         }
     }
 

@@ -172,20 +172,21 @@ extension NodeDatabase {
     public func acceptLogLoss(
         hub: HubPosition, actor: String, reason: String, at now: Date, acknowledgedKeys: (seq: String, hash: String)
     ) async throws -> Int64 {
-        let localHead = try await head()
-        guard hub.appliedSeq > localHead.seq else {
-            throw StoreError.logNotBehind(localHead: localHead.seq, hubSeq: hub.appliedSeq)
-        }
-        let payload = JSONValue.object([
-            "lostFromSeq": .int(localHead.seq + 1), "lostToSeq": .int(hub.appliedSeq), "localHeadSeq": .int(localHead.seq),
-            "localHeadHash": .string(localHead.hash), "hubHash": .string(hub.appliedHash), "reason": .string(String(reason.prefix(500))),
-        ])
-        let draft = EventDraft(dossierCode: nil, kind: .logLossAccepted, actor: actor, at: now, payload: payload)
         let seq = hub.appliedSeq + 1
         let numbers = hub.highestNumbers
+        let reason = String(reason.unicodeScalars.prefix(500).map(Character.init))
         let written = try await committer.write { db in
-            let lastHLC = try Int64.fetchOne(db, sql: "SELECT hlc FROM events ORDER BY seq DESC LIMIT 1") ?? 0
-            let event = EventChain.seal(draft, seq: seq, prevHash: hub.appliedHash, lastHLC: lastHLC)
+            // The head as it is inside the transaction, so no write that slipped in before is left out.
+            let head = try Row.fetchOne(db, sql: "SELECT seq, hash, hlc FROM events ORDER BY seq DESC LIMIT 1")
+            let localSeq: Int64 = head?["seq"] ?? 0
+            let localHash: String = head?["hash"] ?? EventChain.genesisHash
+            guard hub.appliedSeq > localSeq else { throw StoreError.logNotBehind(localHead: localSeq, hubSeq: hub.appliedSeq) }
+            let payload = JSONValue.object([
+                "lostFromSeq": .int(localSeq + 1), "lostToSeq": .int(hub.appliedSeq), "localHeadSeq": .int(localSeq),
+                "localHeadHash": .string(localHash), "hubHash": .string(hub.appliedHash), "reason": .string(reason),
+            ])
+            let draft = EventDraft(dossierCode: nil, kind: .logLossAccepted, actor: actor, at: now, payload: payload)
+            let event = EventChain.seal(draft, seq: seq, prevHash: hub.appliedHash, lastHLC: head?["hlc"] ?? 0)
             try db.cachedStatement(sql: """
                 INSERT INTO events(seq, dossier_code, kind, actor, time_ms, hlc, payload, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -145,7 +145,7 @@ enum ClientAddressSyntax {
 }
 
 /// `motcua node check`: the file's structure, every stored digest and the whole chain of a node's
-/// database, with what to do when something is wrong. Run it on a stopped node (or a copy).
+/// database, with what to do when something is wrong. Run it on a stopped node; it checks a copy.
 struct NodeCheck {
     var dataDir: String
     var json: Bool
@@ -153,9 +153,17 @@ struct NodeCheck {
     func run() async throws {
         let path = (dataDir as NSString).appendingPathComponent("node.sqlite")
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no node.sqlite in \(dataDir)") }
+        // Checked on a copy: opening a database migrates and checkpoints it, and the file the operator keeps
+        // as evidence stays as it was.
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-check-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + "/node.sqlite" + suffix)
+        }
         let database: NodeDatabase
         do {
-            database = try NodeDatabase(path: path)
+            database = try NodeDatabase(path: copy + "/node.sqlite")
         } catch {
             print("\(path): cannot be opened as a node database: \(error)")
             print("The file is damaged beyond SQLite's own checks: restore it from the latest backup.")

@@ -153,6 +153,39 @@ struct HardeningTests {
         }
     }
 
+    @Test func guessesSentAtOnceAreCountedAtOnce() async throws {
+        let node = try await NodeHarness { $0.trustedProxies = ["127.0.0.1"] }
+        defer { node.remove() }
+        try await node.run(.live) { api in
+            let wrong: JSONValue = ["username": "admin", "password": "not-the-password"]
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<12 { group.addTask { try await api.call(.post, "/v1/auth/token", json: wrong, headers: from("203.0.113.50")).status } }
+                var all: [HTTPResponse.Status] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            // Counted before the password check, not after it: the free three (and a race or so) get an answer.
+            #expect(statuses.filter { $0 == .unauthorized }.count <= 5, "\(statuses)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 7, "\(statuses)")
+        }
+    }
+
+    @Test func longCodesAreNotRemembered() async throws {
+        let node = try await NodeHarness()
+        defer { node.remove() }
+        try await node.run { api in
+            for index in 0..<50 {
+                let code = String(repeating: "X", count: 4_096) + String(index)
+                let byNumber = try await api.call(.post, "/v1/dossiers/\(code)/lookup", json: ["idNumber": .string(idNumber)])
+                let bySecret = try await api.call(.post, "/v1/dossiers/\(code)/lookup", json: ["lookupSecret": "ABCDEFGH"])
+                #expect(byNumber.status == .notFound)
+                #expect(bySecret.status == .notFound)
+            }
+        }
+        #expect(node.service.lookupCodeThrottle.keyCount == 0)
+        #expect(node.service.lookupPairThrottle.keyCount == 0)
+    }
+
     @Test func forwardedHeadersCountOnlyFromTrustedProxies() {
         let trusted = ["10.0.0.0/8", "192.0.2.1"]
         #expect(ClientAddress.resolve(peer: "10.1.2.3", trusted: trusted, forwardedFor: ["198.51.100.7, 10.9.9.9"], forwarded: []) == "198.51.100.7")
@@ -163,6 +196,10 @@ struct HardeningTests {
         #expect(ClientAddress.resolve(peer: "10.1.2.3", trusted: trusted, forwardedFor: ["1.2.3.4, 203.0.113.6"], forwarded: []) == "203.0.113.6")
         #expect(ClientAddress.resolve(peer: "10.1.2.3", trusted: trusted, forwardedFor: ["not-an-address"], forwarded: []) == "10.1.2.3")
         #expect(ClientAddress.resolve(peer: "10.1.2.3", trusted: [], forwardedFor: ["198.51.100.7"], forwarded: []) == "10.1.2.3")
+        // Through an IPv6 socket the proxy is ::ffff:10.1.2.3; and what the client wrote before its own
+        // address does not matter.
+        #expect(ClientAddress.resolve(peer: "::ffff:10.1.2.3", trusted: trusted, forwardedFor: ["198.51.100.7"], forwarded: []) == "198.51.100.7")
+        #expect(ClientAddress.resolve(peer: "10.1.2.3", trusted: trusted, forwardedFor: ["garbage, 198.51.100.8"], forwarded: []) == "198.51.100.8")
     }
 
     @Test func untrustedForwardedHeadersDoNotLetAGuesserDodgeTheThrottle() async throws {

@@ -109,7 +109,7 @@ public struct ActionBody: Decodable, Sendable {
     public static func bytes(of upload: Upload, field: String) throws(DossierError) -> [UInt8] {
         var text = upload.contentBase64.filter { !$0.isWhitespace }
         if let stray = text.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" || $0 == "=")) }) {
-            throw .invalid(field: field + ".contentBase64", reason: "'\(stray)' is not a base64 character (A-Z, a-z, 0-9, +, /, = at the end)")
+            throw .invalid(field: field + ".contentBase64", reason: "'\(quoted(String(stray), limit: 8))' is not a base64 character (A-Z, a-z, 0-9, +, /, = at the end)")
         }
         // Missing padding is tolerated; padding anywhere but the end is not.
         if text.count % 4 == 2 { text += "==" } else if text.count % 4 == 3 { text += "=" }

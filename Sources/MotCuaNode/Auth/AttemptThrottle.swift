@@ -65,6 +65,16 @@ final class AttemptThrottle: Sendable {
         }
     }
 
+    /// Takes back one failure recorded in advance (an attempt is counted before its slow check, so that
+    /// requests sent in parallel cannot all pass before the first failure is known).
+    func forgiveOne(_ key: String) {
+        entries.withLock { table in
+            guard var entry = table[key] else { return }
+            entry.failures -= 1
+            table[key] = entry.failures <= 0 ? nil : entry
+        }
+    }
+
     func recordSuccess(_ key: String) {
         _ = entries.withLock { $0.removeValue(forKey: key) }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The short secret printed on a dossier's receipt (Form 01): 8 characters from 32 that cannot be
-/// mistaken for one another (no 0/O, 1/I/L), 40 random bits. With the dossier code it always opens the
+/// mistaken for one another (no 0/O, 1/I/L), about 39.6 random bits (31^8). With the dossier code it always opens the
 /// dossier to its applicant; guessing one is hopeless, and wrong tries slow only the client making them.
 enum LookupSecret {
     static let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")

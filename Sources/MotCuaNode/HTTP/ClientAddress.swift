@@ -6,7 +6,7 @@ enum ClientAddress {
     /// `Forwarded: for=`) is walked from the nearest hop outwards and the first address that is not a
     /// trusted proxy is the client. A header that does not hold IP addresses is ignored (the peer counts).
     static func resolve(peer: String?, trusted: [String], forwardedFor: [String], forwarded: [String]) -> String? {
-        guard let peer, !trusted.isEmpty, isTrusted(peer, trusted) else { return peer }
+        guard let peer = peer.map(unmapped), !trusted.isEmpty, isTrusted(peer, trusted) else { return peer.map(unmapped) }
         var chain = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         if chain.isEmpty {
             chain = forwarded.flatMap { $0.split(separator: ",") }.compactMap { element in
@@ -15,10 +15,23 @@ enum ClientAddress {
                     .map { stripped(String($0.dropFirst(4))) }
             }
         }
-        let addresses = chain.map(stripped)
-        guard !addresses.isEmpty, addresses.count <= 32, addresses.allSatisfy(isIPAddress) else { return peer }
-        for address in addresses.reversed() where !isTrusted(address, trusted) { return address }
-        return addresses.first
+        // From the nearest hop outwards: trusted proxies are passed, the first other address is the client.
+        // Only the hops up to it must be addresses; what a client wrote before that is not looked at.
+        var client = peer
+        for hop in chain.reversed().prefix(32) {
+            let address = unmapped(stripped(hop))
+            guard isIPAddress(address) else { return client }
+            client = address
+            if !isTrusted(address, trusted) { return address }
+        }
+        return client
+    }
+
+    /// An IPv4 address seen through an IPv6 socket (`::ffff:10.0.0.7`) as the IPv4 address it is.
+    static func unmapped(_ address: String) -> String {
+        let prefix = "::ffff:"
+        guard address.lowercased().hasPrefix(prefix), ipv4(String(address.dropFirst(prefix.count))) != nil else { return address }
+        return String(address.dropFirst(prefix.count))
     }
 
     /// Without quotes, IPv6 brackets and a port.

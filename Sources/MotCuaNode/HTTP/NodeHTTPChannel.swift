@@ -48,7 +48,7 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     private let timeout: TimeAmount
     private var awaitingHead = true
-    /// The last bytes seen of the head so far (a "\r\n\r\n" may straddle two reads).
+    /// The last two bytes seen while awaiting a head: the empty line that ends it may straddle two reads.
     private var tail: [UInt8] = []
     private var deadline: Scheduled<Void>?
 
@@ -91,15 +91,25 @@ final class HeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         context.fireChannelInactive()
     }
 
+    /// Whether the bytes hold the empty line that ends a head: a line feed right after a line feed, or
+    /// after a line feed and a carriage return ("\r\n\r\n", or "\n\n" from lenient clients). Jumps from
+    /// line feed to line feed rather than looking at every byte.
     private func endsHead(_ buffer: ByteBuffer) -> Bool {
-        let marker: [UInt8] = [13, 10, 13, 10]
-        var window = tail
-        for byte in buffer.readableBytesView {
-            window.append(byte)
-            if window.count > 4 { window.removeFirst(window.count - 4) }
-            if window == marker { return true }
+        let bytes = buffer.readableBytesView
+        // The byte `back` places before `index`, reaching into the previous read's tail.
+        func byte(before index: ByteBufferView.Index, _ back: Int) -> UInt8? {
+            let offset = bytes.distance(from: bytes.startIndex, to: index) - back
+            if offset >= 0 { return bytes[bytes.index(bytes.startIndex, offsetBy: offset)] }
+            let fromTail = tail.count + offset
+            return fromTail >= 0 ? tail[fromTail] : nil
         }
-        tail = window
+        var from = bytes.startIndex
+        while let lineFeed = bytes[from...].firstIndex(of: 10) {
+            let one = byte(before: lineFeed, 1)
+            if one == 10 || (one == 13 && byte(before: lineFeed, 2) == 10) { return true }
+            from = bytes.index(after: lineFeed)
+        }
+        tail = (tail + bytes.suffix(2)).suffix(2)
         return false
     }
 }

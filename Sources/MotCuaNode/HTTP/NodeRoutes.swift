@@ -82,7 +82,7 @@ struct NodeRoutes {
     // MARK: - Handlers
 
     func ready() async throws -> Response {
-        // While the disk was full, each probe tries a small write: the node is ready again once one succeeds.
+        // While the disk was full, the node is ready again once a write succeeds or enough space is free.
         if service.health.storageFull, let free = Self.freeBytes(service.configuration.dataDirectory), free >= Self.readyFreeBytes {
             service.health.noteWriteSucceeded()
         }

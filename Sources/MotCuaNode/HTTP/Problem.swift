@@ -32,8 +32,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
         body["title"] = .string(status.reasonPhrase)
         body["status"] = .int(Int64(status.code))
         // A backstop: whatever a message quotes, an answer stays small.
-        body["detail"] = .string(detail.count > 2_000 ? String(detail.prefix(2_000)) + "…" : detail)
-        body["instance"] = .string(String(request.uri.path.prefix(200)))
+        body["detail"] = .string(capped(detail))
+        body["instance"] = .string(String(String.UnicodeScalarView(request.uri.path.unicodeScalars.prefix(200))))
         let text = JSONValue.object(body).canonicalText
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
