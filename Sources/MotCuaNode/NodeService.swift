@@ -253,7 +253,7 @@ public final class NodeService: Sendable {
     /// Checks a password and opens a session; the token is returned once and stored only as a hash.
     public func login(username: String, password: String, client: String? = nil) async throws -> (token: String, expiresAt: Date, officer: OfficerRecord) {
         let refused = Problem(.unauthorized, "auth.invalid-credentials", "unknown user name or wrong password")
-        let clientKey = "client:" + (client ?? "unknown")
+        let clientKey = Self.throttleKey(client: client)
         let pairKey = "login:" + username.lowercased().prefix(64) + "|" + clientKey
         let at = now()
         if let wait = loginThrottle.wait(pairKey, at: at) ?? loginClientThrottle.wait(clientKey, at: at) {
@@ -304,7 +304,7 @@ public final class NodeService: Sendable {
         let at = now()
         // A code is short; a long one is no dossier and is not remembered (the throttles' keys stay small).
         guard code.utf8.count <= Self.longestCode else { return }
-        let clientKey = "client:" + (client ?? "unknown")
+        let clientKey = Self.throttleKey(client: client)
         let wait = lookupPairThrottle.wait(code + "|" + clientKey, at: at) ?? lookupClientThrottle.wait(clientKey, at: at)
             ?? lookupCodeThrottle.wait(code, at: at)
         if let wait {
@@ -317,7 +317,7 @@ public final class NodeService: Sendable {
     func recordLookupFailure(code: String, client: String?) {
         guard code.utf8.count <= Self.longestCode else { return }
         let at = now()
-        let clientKey = "client:" + (client ?? "unknown")
+        let clientKey = Self.throttleKey(client: client)
         lookupPairThrottle.recordFailure(code + "|" + clientKey, at: at)
         lookupClientThrottle.recordFailure(clientKey, at: at)
         lookupCodeThrottle.recordFailure(code, at: at)
@@ -327,7 +327,7 @@ public final class NodeService: Sendable {
     /// otherwise. Wrong secrets slow this client only: the code stays open to its applicant.
     public func dossier(_ code: String, lookupSecret: String, client: String?) async throws -> Dossier? {
         guard code.utf8.count <= Self.longestCode else { return nil }
-        let clientKey = "client:" + (client ?? "unknown")
+        let clientKey = Self.throttleKey(client: client)
         if let wait = secretClientThrottle.wait(clientKey, at: now()) {
             throw Problem.tooManyAttempts("lookup.too-many-attempts", "too many wrong lookup secrets; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
         }
@@ -341,6 +341,9 @@ public final class NodeService: Sendable {
         secretClientThrottle.forgiveOne(clientKey)
         return stored
     }
+
+    /// The throttles' key for a client address (one key for requests whose address is unknown).
+    static func throttleKey(client: String?) -> String { "client:" + (client ?? "unknown") }
 
     /// Longer than any dossier code (agency e-code, date, number).
     static let longestCode = 64
@@ -469,7 +472,7 @@ public final class NodeService: Sendable {
               stored.applicant.idNumber == applicantIdNumber.trimmingCharacters(in: .whitespaces) else {
             return nil
         }
-        let clientKey = "client:" + (client ?? "unknown")
+        let clientKey = Self.throttleKey(client: client)
         lookupPairThrottle.recordSuccess(code + "|" + clientKey)
         lookupClientThrottle.forgiveOne(clientKey)
         lookupCodeThrottle.forgiveOne(code)

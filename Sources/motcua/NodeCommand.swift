@@ -76,7 +76,7 @@ struct NodeCommand: AsyncParsableCommand {
         let pki = PKIDirectory(path: pkiDir ?? (stateDir as NSString).appendingPathComponent("pki"))
         var configuration = NodeConfiguration(
             dataDirectory: dataDirectory, host: host, publicPort: port, nodeID: nodeId, nodeName: "MotCua node \(nodeId)")
-        for proxy in trustedProxy where !(ClientAddressSyntax.isValid(proxy)) {
+        for proxy in trustedProxy where !ClientAddress.isValidTrustedEntry(proxy) {
             throw ValidationError("--trusted-proxy \(proxy): an IP address or an IPv4 block such as 10.0.0.0/8")
         }
         guard headerTimeout >= 1, idleTimeout >= 1 else { throw ValidationError("time-outs are at least 1 second") }
@@ -123,24 +123,6 @@ struct NodeCommand: AsyncParsableCommand {
         try await app.runService()
         // Stopped cleanly (SIGTERM, SIGINT): everything committed goes into node.sqlite itself.
         try service.database.close()
-    }
-}
-
-/// Accepts what `--trusted-proxy` may name: an IPv4 or IPv6 address, or an IPv4 block.
-enum ClientAddressSyntax {
-    static func isValid(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2 {
-            guard let bits = Int(parts[1]), (0...32).contains(bits) else { return false }
-            return isIPv4(String(parts[0]))
-        }
-        var v6 = in6_addr()
-        return parts.count == 1 && (isIPv4(text) || inet_pton(AF_INET6, text, &v6) == 1)
-    }
-
-    static func isIPv4(_ text: String) -> Bool {
-        var v4 = in_addr()
-        return inet_pton(AF_INET, text, &v4) == 1
     }
 }
 

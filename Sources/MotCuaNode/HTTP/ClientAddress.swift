@@ -1,7 +1,17 @@
 import Foundation
 
 /// Which address a request comes from, behind reverse proxies that are trusted by configuration.
-enum ClientAddress {
+public enum ClientAddress {
+    /// Whether `entry` can name a trusted proxy: an IPv4 or IPv6 address, or an IPv4 block (`10.0.0.0/8`).
+    public static func isValidTrustedEntry(_ entry: String) -> Bool {
+        let parts = entry.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            guard let bits = Int(parts[1]), (0...32).contains(bits) else { return false }
+            return ipv4(String(parts[0])) != nil
+        }
+        return parts.count == 1 && isIPAddress(entry)
+    }
+
     /// The peer, unless it is a trusted proxy: then the forwarding chain (`X-Forwarded-For`, else
     /// `Forwarded: for=`) is walked from the nearest hop outwards and the first address that is not a
     /// trusted proxy is the client. A header that does not hold IP addresses is ignored (the peer counts).

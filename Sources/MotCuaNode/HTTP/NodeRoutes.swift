@@ -261,15 +261,13 @@ struct NodeRoutes {
             throw Problem(.unprocessableContent, "request.idempotency-key-reused",
                           "this Idempotency-Key was used with another request; use a new key for a new request")
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+        let replayed: HTTPFields = [HTTPField.Name("Idempotent-Replayed")!: "true"]
         if let stored = record.status, let body = record.response {
-            return Response(status: .init(code: stored), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+            return jsonResponse(Array(body.utf8), status: .init(code: stored), headers: replayed)
         }
         guard let dossier = try await service.database.dossier(record.dossierCode)?.dossier else { throw StoreError.dossierNotFound(record.dossierCode) }
         let data = officer == nil ? try APIJSON.encoder.encode(try await publicView(dossier)) : try APIJSON.encoder.encode(view(dossier, form: nil))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return jsonResponse(data, status: status, headers: replayed)
     }
 
     /// The answer, stored for the key (behind the answer: a retry before it is stored gets the dossier as
@@ -281,9 +279,7 @@ struct NodeRoutes {
             let database = service.database
             Task { try? await database.storeIdempotentResponse(scope: claim.scope, key: claim.key, status: Int(status.code), response: text) }
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return jsonResponse(data, status: status)
     }
 
     func dossier(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
@@ -569,8 +565,12 @@ struct NodeRoutes {
 
 /// Encodes an answer as JSON.
 func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    let data = try APIJSON.encoder.encode(value)
-    var headers = HTTPFields()
+    jsonResponse(try APIJSON.encoder.encode(value), status: status)
+}
+
+/// An answer whose JSON is already encoded, with any further headers.
+func jsonResponse(_ body: some Sequence<UInt8>, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
+    var headers = extra
     headers[.contentType] = "application/json; charset=utf-8"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
