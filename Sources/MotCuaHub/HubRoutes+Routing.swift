@@ -42,7 +42,7 @@ extension HubRoutes {
             }
             guard body.units.count <= 100_000 else { throw HubProblem(.contentTooLarge, "request.too-many-units", "at most 100,000 units") }
             let units = body.units.map { FederationUnit(code: $0.code, node: nodeID, name: $0.name, level: $0.level, parentCode: $0.parentCode) }
-            let conflicts = try await service.database.registerUnits(units, node: nodeID, nowMs: service.nowMs)
+            let conflicts = try await service.registerUnits(units, node: nodeID)
             guard conflicts.isEmpty else {
                 throw HubProblem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
             }
@@ -51,7 +51,7 @@ extension HubRoutes {
         router.get("/v1/federation/units") { request, context in
             guard context.peer != nil else { throw HubProblem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
             // Nodes poll this: an unchanged directory is answered with 304 and no body.
-            let version = try await service.database.federationUnitsVersion()
+            let version = try await service.index.federationUnitsVersion()
             if request.uri.queryParameters.get("version") == version { return Response(status: .notModified) }
             struct Page: Encodable {
                 var version: String
@@ -59,29 +59,20 @@ extension HubRoutes {
             }
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
-            let body = try JSONEncoder().encode(Page(version: version, items: try await service.database.federationUnits()))
+            let body = try JSONEncoder().encode(Page(version: version, items: try await service.index.federationUnits()))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.post("/v1/federation/transfers") { request, context in
             let nodeID = try node(context)
             let buffer = try await request.body.collect(upTo: Self.maximumTransferBytes)
-            let body = Data(buffer.readableBytesView)
-            let envelope: TransferEnvelope
-            do { envelope = try TransferEnvelope.decode(body) } catch {
-                throw HubProblem(.badRequest, "transfer.malformed", "\(error)")
+            let decision: TransferRouter.Admission
+            do { decision = try await service.admitTransfer(Data(buffer.readableBytesView), from: nodeID) } catch let error as TransferError {
+                throw HubProblem(.badRequest, "transfer.malformed", error.description)
             }
-            let destination = try await service.database.nodeServing(unit: envelope.toUnit)
-            let decision = try await service.mailbox.admit(envelope, body: body, from: nodeID, destination: destination, nowMs: service.nowMs)
-            if case .enqueue(let entry) = decision, let destination = entry.destination { service.mailboxBell.ring(destination) }
             switch decision {
             case .enqueue(let entry), .duplicate(let entry):
-                let duplicate = if case .duplicate = decision { true } else { false }
-                service.logger.info("transfer queued", metadata: [
-                    "transfer.id": "\(entry.transferId)", "dossier": "\(entry.dossierCode)", "from": "\(nodeID)",
-                    "to": "\(entry.destination ?? "?")", "duplicate": "\(duplicate)",
-                ])
                 return try jsonResponse(JSONValue.object([
-                    "transferId": .string(entry.transferId), "result": .string(duplicate ? "duplicate" : "queued"),
+                    "transferId": .string(entry.transferId), "result": .string(decision.isDuplicate ? "duplicate" : "queued"),
                     "destination": entry.destination.map(JSONValue.string) ?? .null,
                 ]))
             case .refuse(let reason):
@@ -94,14 +85,7 @@ extension HubRoutes {
             let limit = min(32, max(1, Int(query.get("limit") ?? "") ?? 8))
             // A long poll: with `wait` (ms, at most 25 s) an empty mailbox answers when mail arrives.
             let wait = min(25_000, max(0, Int(query.get("wait") ?? "") ?? 0))
-            let seen = service.mailboxBell.generation(nodeID)
-            var leased = try await service.mailbox.lease(
-                for: nodeID, limit: limit, maxBytes: Self.maximumPageBytes, nowMs: service.nowMs, leaseMs: service.configuration.deliveryLeaseMs)
-            if leased.isEmpty && wait > 0 {
-                await service.mailboxBell.wait(nodeID, seen: seen, timeout: .milliseconds(wait))
-                leased = try await service.mailbox.lease(
-                    for: nodeID, limit: limit, maxBytes: Self.maximumPageBytes, nowMs: service.nowMs, leaseMs: service.configuration.deliveryLeaseMs)
-            }
+            let leased = try await service.takeMailbox(for: nodeID, limit: limit, maxBytes: Self.maximumPageBytes, waitMs: wait)
             // The envelopes go out as they came in (the hub never re-encodes a dossier).
             var page = ByteBuffer(string: "{\"items\":[")
             for (index, item) in leased.enumerated() {
@@ -121,7 +105,7 @@ extension HubRoutes {
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), body.transferIds.count <= 1000 else {
                 throw HubProblem(.badRequest, "request.malformed", "expected {\"transferIds\": [...]} with at most 1,000 ids")
             }
-            let results = try await service.mailbox.acknowledge(body.transferIds, by: nodeID, nowMs: service.nowMs)
+            let results = try await service.acknowledgeMailbox(body.transferIds, by: nodeID)
             var answer: [String: JSONValue] = [:]
             for (id, result) in results {
                 switch result {
@@ -136,7 +120,7 @@ extension HubRoutes {
         router.get("/v1/federation/dossiers/:code/path") { _, context in
             let nodeID = try node(context)
             let code = context.parameters.get("code") ?? ""
-            guard let dossier = try await service.database.dossier(code),
+            guard let dossier = try await service.index.dossier(code),
                   dossier.node == nodeID || dossier.receivingNode == nodeID || dossier.holderNode == nodeID else {
                 throw HubProblem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) of yours in the national index")
             }
@@ -170,7 +154,7 @@ extension HubRoutes {
     /// whether it overran it) and the transfers between nodes.
     func journeyJSON(_ dossier: NationalDossier) async throws -> JSONValue {
         let now = service.nowMs
-        let stored = try await service.database.path(of: dossier.code)
+        let stored = try await service.index.path(of: dossier.code)
         let path = stored.isEmpty ? (dossier.filingStay.map { [$0] } ?? []) : stored
         let transfers = try await service.mailbox.entries(queuedOnly: false, dossier: dossier.code, limit: 200)
         guard case .object(var members) = dossierJSON(dossier) else { return dossierJSON(dossier) }

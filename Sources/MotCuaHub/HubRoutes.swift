@@ -63,8 +63,8 @@ struct HubRoutes {
                   (body.days?.count ?? 0) <= 31 else {
                 throw HubProblem(.badRequest, "request.malformed", "expected {\"headSeq\": <the last seq of your log>, \"days\": [\"yyMMdd\", …]}")
             }
-            let standing = try await service.database.standing(of: nodeID)
-            try await service.database.recordReportedHead(nodeID, headSeq: body.headSeq, nowMs: service.nowMs)
+            let standing = try await service.index.standing(of: nodeID)
+            try await service.index.recordReportedHead(nodeID, headSeq: body.headSeq, nowMs: service.nowMs)
             var answer: [String: JSONValue] = [
                 "appliedSeq": .int(standing.appliedSeq), "appliedHash": .string(standing.appliedHash),
                 "logBehindHub": .bool(body.headSeq < standing.appliedSeq),
@@ -73,7 +73,7 @@ struct HubRoutes {
                 service.logger.error("node log behind the hub", metadata: [
                     "node.id": "\(nodeID)", "node.head": "\(body.headSeq)", "hub.applied": "\(standing.appliedSeq)",
                 ])
-                let numbers = try await service.database.highestNumbers(of: nodeID, days: body.days ?? [])
+                let numbers = try await service.index.highestNumbers(of: nodeID, days: body.days ?? [])
                 answer["highestNumbers"] = .object(numbers.mapValues { .int(Int64($0)) })
             }
             return try jsonResponse(JSONValue.object(answer))
@@ -84,7 +84,7 @@ struct HubRoutes {
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("status") { _, _ in try await status() }
         national.get("nodes") { _, _ in
-            try jsonResponse(JSONValue.object(["items": .array(try await service.database.standings().map(Self.standingJSON))]))
+            try jsonResponse(JSONValue.object(["items": .array(try await service.index.standings().map(Self.standingJSON))]))
         }
         national.post("nodes") { request, context in
             let buffer = try await request.body.collect(upTo: 64 * 1024)
@@ -110,14 +110,14 @@ struct HubRoutes {
         }
         national.post("nodes/:id/release") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard try await service.database.release(id) else {
+            guard try await service.index.release(id) else {
                 throw HubProblem(.notFound, "node.not-quarantined", "node \(quoted(id)) is not quarantined")
             }
             return try jsonResponse(JSONValue.object(["node": .string(id), "released": .bool(true)]))
         }
         national.get("dossiers/:code") { _, context in
             let code = context.parameters.get("code") ?? ""
-            guard let dossier = try await service.database.dossier(code) else {
+            guard let dossier = try await service.index.dossier(code) else {
                 throw HubProblem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) in the national index")
             }
             return try jsonResponse(try await journeyJSON(dossier))
@@ -149,7 +149,7 @@ struct HubRoutes {
                 }
                 filter.limit = value
             }
-            let page = try await service.database.dossiers(filter)
+            let page = try await service.index.dossiers(filter)
             return try jsonResponse(JSONValue.object([
                 "items": .array(page.items.map(dossierJSON)), "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
             ]))
@@ -158,7 +158,7 @@ struct HubRoutes {
 
     func status() async throws -> Response {
         let nowMs = service.nowMs
-        let summaries = try await service.database.summaries(nowMs: nowMs)
+        let summaries = try await service.index.summaries(nowMs: nowMs)
         var totals: [Int: Int] = [:]
         var nodes: [JSONValue] = []
         for summary in summaries {

@@ -52,7 +52,8 @@ public struct HubConfiguration: Sendable {
 /// The hub's use cases: apply replication batches, answer national queries.
 public final class HubService: Sendable {
     public let configuration: HubConfiguration
-    public let database: HubDatabase
+    /// The national index (SQLite by default: `HubDatabase` at `databasePath`).
+    public let index: any NationalIndex
     public let mailbox: MailboxDatabase
     /// Wakes the destinations' long polls when a transfer for them is admitted.
     let mailboxBell = MailboxBell()
@@ -66,14 +67,16 @@ public final class HubService: Sendable {
     /// The federation's members, as stored: a node certificate of any other id is refused everywhere.
     private let memberIDs: Mutex<Set<String>>
 
-    public init(configuration: HubConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
+    public init(
+        configuration: HubConfiguration, logger: Logger, index: (any NationalIndex)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         self.configuration = configuration
         self.logger = logger
         self.now = now
-        database = try HubDatabase(path: configuration.databasePath)
+        self.index = try index ?? HubDatabase(path: configuration.databasePath)
         mailbox = try MailboxDatabase(path: configuration.mailboxPath)
-        memberIDs = Mutex(try database.members())
+        memberIDs = Mutex(try self.index.members())
     }
 
     /// Makes the configured members members (at start; a node already a member stays as it is).
@@ -89,14 +92,14 @@ public final class HubService: Sendable {
     /// Admits nodes; returns those that were not members.
     @discardableResult
     public func admit(_ nodeIDs: [String]) async throws -> [String] {
-        let added = try await database.admit(nodeIDs)
+        let added = try await index.admit(nodeIDs)
         memberIDs.withLock { $0.formUnion(nodeIDs) }
         return added
     }
 
     /// Ends a node's membership: its certificate is refused from the next request on.
     public func dismiss(_ nodeID: String) async throws -> Bool {
-        let removed = try await database.dismiss(nodeID)
+        let removed = try await index.dismiss(nodeID)
         memberIDs.withLock { _ = $0.remove(nodeID) }
         return removed
     }
@@ -108,7 +111,7 @@ public final class HubService: Sendable {
 
     /// Applies (or refuses) a batch from an authenticated node; returns after the commit.
     public func receive(_ batch: ReplicationBatch, from nodeID: String) async throws -> ReplicationReceiver.Decision {
-        let decision = try await database.receive(batch, from: nodeID, limits: configuration.limits, nowMs: nowMs)
+        let decision = try await index.receive(batch, from: nodeID, limits: configuration.limits, nowMs: nowMs)
         switch decision {
         case .quarantine(let seq, let reason):
             logger.error("node quarantined: chain broken", metadata: ["node.id": "\(nodeID)", "repl.seq": "\(seq)", "reason": "\(reason)"])

@@ -43,15 +43,42 @@ public final class NodeService: Sendable {
         var federation = FederationDirectory()
     }
 
+    /// Ids (transfers) and jitter (retries) come from here: seeded, so a run can be replayed.
+    private let generator: Mutex<SplitMix64>
+
+    /// A fresh random number from the shell's generator.
+    func random() -> UInt64 { generator.withLock { $0.next() } }
+
+    /// A fresh id in UUID form (version 4 bits set), lowercase.
+    func newID() -> String {
+        let (high, low) = generator.withLock { ($0.next(), $0.next()) }
+        var bytes = withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = hexString(bytes)
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            hex.dropFirst(range.lowerBound).prefix(range.count)
+        }
+        return parts.joined(separator: "-")
+    }
+
     /// Routes dossiers to and from other nodes through the hub, when the node is federated.
     private let routingAgent = Mutex<TransferAgent?>(nil)
 
     /// Opens the node's database (creating the folder and file) and loads its caches.
-    public init(configuration: NodeConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws {
+    ///
+    /// `now` is the wall clock and `seed` the source of the ids and jitter this shell makes (a seed of the
+    /// system's by default): a simulation passes its own to replay a run exactly.
+    public init(
+        configuration: NodeConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, seed: UInt64? = nil
+    ) async throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         self.configuration = configuration
         self.logger = logger
         self.now = now
+        var generator = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
+        let replicationSeed = generator.next()
+        self.generator = Mutex(generator)
         let database: NodeDatabase
         do {
             database = try NodeDatabase(path: configuration.databasePath)
@@ -71,7 +98,7 @@ public final class NodeService: Sendable {
         replication = configuration.replication.map {
             ReplicationAgent(
                 configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now,
-                positionFile: configuration.replicationPositionPath, health: health)
+                positionFile: configuration.replicationPositionPath, health: health, seed: replicationSeed)
         }
         if let key = configuration.pseudonymKey {
             pseudonymKey = SymmetricKey(data: key)
@@ -163,7 +190,7 @@ public final class NodeService: Sendable {
         try health.checkWritable()
         let uploads = try envelope.uploads()
         return try await database.applyIncoming(
-            envelope.incoming, uploads: uploads, now: now(), newTransferID: UUID().uuidString.lowercased()
+            envelope.incoming, uploads: uploads, now: now(), newTransferID: newID()
         ) { dossier in try self.transferContext(for: dossier) }
     }
 
@@ -427,7 +454,7 @@ public final class NodeService: Sendable {
         let federation = federationDirectory
         let nodeID = configuration.nodeID
         // Transfers need a hub; a standalone node refuses hand-overs to other nodes' units.
-        let transferID = configuration.replication == nil ? "" : UUID().uuidString.lowercased()
+        let transferID = configuration.replication == nil ? "" : newID()
         let outcome = try await database.perform(command, on: code, idempotency: idempotency) { dossier in
             if case .applicant = actor, dossier.applicant.idNumber != normalizedID {
                 throw StoreError.dossierNotFound(code)
@@ -442,19 +469,12 @@ public final class NodeService: Sendable {
             context.nodeID = nodeID
             context.federation = federation
             context.transferID = transferID
-            // Checks in the documented order: legal move (409), role (403), scope (403), parameters (422).
+            context.assignee = assigneeRecord.flatMap { $0.active ? Self.actor($0) : nil }
+            // Checks in the documented order: legal move (409), role (403), scope (403), then the machine's
+            // parameters (422).
             guard let row = DossierTransition.row(for: command.action, from: dossier.state) else { return context }
             try DossierMachine.authorize(row, actor: actor)
             try DossierMachine.checkScope(action: command.action, dossier: dossier, actor: actor, units: units)
-            if case .assign(let assignee, _) = command {
-                guard let record = assigneeRecord, record.active,
-                      record.roles.contains(.specialist) || record.roles.contains(.leader) else {
-                    throw DossierError.invalid(field: "assignee", reason: "\(assignee) is not an active specialist or leader of this node")
-                }
-                guard record.units.contains(where: { units.isWithin(dossier.holderUnit, ancestor: $0) }) else {
-                    throw DossierError.invalid(field: "assignee", reason: "\(assignee) does not work for unit \(dossier.holderUnit)")
-                }
-            }
             return context
         }
         // A hand-over to another node ships at once.

@@ -44,15 +44,12 @@ public struct NationalDossier: Codable, Sendable, Hashable {
     /// from the first hand-over on).
     public var filingStay: NationalHop? {
         guard let unit = holderUnit, let arrived = submittedAtMs ?? receivedAtMs else { return nil }
-        return NationalHop(index: 0, node: holderNode ?? node, unit: unit, level: level, arrivedAtMs: arrived, leftAtMs: returnedAtMs ?? finishedAtMs.flatMap { [3, 8].contains(status) ? $0 : nil })
+        return NationalHop(index: 0, node: holderNode ?? node, unit: unit, level: level, arrivedAtMs: arrived, leftAtMs: returnedAtMs ?? finishedAtMs.flatMap { NationalStatus(rawValue: status).endedWithoutResult ? $0 : nil })
     }
 
-    /// Overdue as the center counts it: open with a running clock past due, or finished after due.
+    /// Overdue by the one rule (`OverdueRule`); the hub does not see clock pauses.
     public func isOverdue(atMs now: Int64) -> Bool {
-        guard let due = dueAtMs else { return false }
-        if let finished = finishedAtMs { return finished > due }
-        if [3, 8, 10].contains(status) { return false }
-        return now > due
+        OverdueRule.isOverdue(dueAtMs: dueAtMs, finishedAtMs: finishedAtMs, terminal: NationalStatus(rawValue: status).isTerminal, nowMs: now)
     }
 }
 
@@ -83,14 +80,7 @@ public struct NationalFlags: Sendable, Hashable, Codable {
     /// The flags nodes send today, as literals: every row shares them instead of holding (and counting
     /// references to) copies parsed from each event. All are plain.
     static func interned(_ name: String) -> String? {
-        switch name {
-        case "digitised": "digitised"
-        case "reused": "reused"
-        case "paidOnline": "paidOnline"
-        case "identityVerified": "identityVerified"
-        case "electronicResult": "electronicResult"
-        default: nil
-        }
+        DossierFlagName(rawValue: name)?.rawValue
     }
 
     public private(set) var entries: [Entry] = []
@@ -206,7 +196,7 @@ public enum NationalProjection {
         let current = existing == nil || (departure ? hop > row.hop : hop >= row.hop)
         if current {
             row.hop = max(row.hop, hop)
-            if case .int(let status)? = payload[.status], (1...10).contains(status) { row.status = Int(status) }
+            if case .int(let status)? = payload[.status], NationalStatus.range.contains(Int(status)) { row.status = Int(status) }
             if let state = payload[.state]?.stringValue { row.state = state }
             if let unit = payload[.holderUnit]?.stringValue { row.holderUnit = unit }
             if let level = payload[.holderLevel]?.stringValue { row.level = level }
@@ -241,14 +231,14 @@ public enum NationalProjection {
             row.receivedAtMs = event.timeMs
         case EventKind.decided.rawValue:
             row.finishedAtMs = event.timeMs
-            if payload[.resultDocument] != nil { row.flags["electronicResult"] = true }
+            if payload[.resultDocument] != nil { row.flags[DossierFlagName.electronicResult.rawValue] = true }
         case EventKind.stopped.rawValue, EventKind.refused.rawValue:
             row.finishedAtMs = event.timeMs
         case EventKind.returned.rawValue:
             row.returnedAtMs = event.timeMs
         case EventKind.paymentRecorded.rawValue:
-            if let method = payload[.method]?.stringValue, ["national-portal", "local-gateway"].contains(method) {
-                row.flags["paidOnline"] = true
+            if let method = payload[.method]?.stringValue.flatMap(PaymentMethod.init(rawValue:)), method.isOnline {
+                row.flags[DossierFlagName.paidOnline.rawValue] = true
             }
         default:
             break
@@ -280,71 +270,54 @@ extension NationalProjection {
 }
 
 /// The payload members the projection reads, parsed into fixed places: building and hashing a
-/// dictionary of them, and looking each up by name, was most of the cost of projecting an event.
+/// dictionary of them, and looking each up by name, was most of the cost of projecting an event. The
+/// names come from `PayloadKey` (MotCuaCore), the one definition the node writes by.
 public struct ProjectionPayload: Sendable, Hashable {
-    public enum Field: Int, CaseIterable, Sendable {
-        case status, state, holderUnit, holderLevel, holderNode, receivingUnit, competentUnit, procedureCode, channel
-        case applicantRef, flags, dueAt, hop, transferId, transferKind, toNode, departureNode, receivingNode
-        case competentNode, method, resultDocument, path
+    /// The members the projection reads; every other member is skipped unparsed.
+    public static let fields: [PayloadKey] = [
+        .status, .state, .holderUnit, .holderLevel, .holderNode, .receivingUnit, .competentUnit, .procedureCode, .channel,
+        .applicantRef, .flags, .dueAt, .hop, .transferId, .transferKind, .toNode, .departureNode, .receivingNode,
+        .competentNode, .method, .resultDocument, .path,
+    ]
 
-        /// The member name the field stands for.
-        public var name: String {
-            switch self {
-            case .status: "status"
-            case .state: "state"
-            case .holderUnit: "holderUnit"
-            case .holderLevel: "holderLevel"
-            case .holderNode: "holderNode"
-            case .receivingUnit: "receivingUnit"
-            case .competentUnit: "competentUnit"
-            case .procedureCode: "procedureCode"
-            case .channel: "channel"
-            case .applicantRef: "applicantRef"
-            case .flags: "flags"
-            case .dueAt: "dueAt"
-            case .hop: "hop"
-            case .transferId: "transferId"
-            case .transferKind: "transferKind"
-            case .toNode: "toNode"
-            case .departureNode: "departureNode"
-            case .receivingNode: "receivingNode"
-            case .competentNode: "competentNode"
-            case .method: "method"
-            case .resultDocument: "resultDocument"
-            case .path: "path"
-            }
+    /// Each key's place in `values` (by the key's raw value), or -1 for a key not read.
+    private static let slots: [Int] = {
+        var slots = [Int](repeating: -1, count: PayloadKey.allCases.count)
+        for (slot, key) in fields.enumerated() { slots[key.rawValue] = slot }
+        return slots
+    }()
+
+    /// The names' UTF-8 bytes, grouped by length: a member name is compared only with the few of its
+    /// length, byte by byte, and no string is made for it.
+    private static let byLength: [[(name: [UInt8], slot: Int)]] = {
+        let longest = fields.map(\.name.utf8.count).max() ?? 0
+        var table = [[(name: [UInt8], slot: Int)]](repeating: [], count: longest + 1)
+        for (slot, key) in fields.enumerated() { table[key.name.utf8.count].append((Array(key.name.utf8), slot)) }
+        return table
+    }()
+
+    /// The slot of a payload member name (its UTF-8 bytes), when the projection reads it.
+    static func slot(utf8 name: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard name.count < byLength.count else { return nil }
+        for candidate in byLength[name.count] where candidate.name.withUnsafeBufferPointer({ $0.elementsEqual(name) }) {
+            return candidate.slot
         }
-
-        /// The names' UTF-8 bytes, grouped by length: a member name is compared only with the few of its
-        /// length, byte by byte, and no string is made for it.
-        private static let byLength: [[(name: [UInt8], field: Field)]] = {
-            let longest = allCases.map(\.name.utf8.count).max() ?? 0
-            var table = [[(name: [UInt8], field: Field)]](repeating: [], count: longest + 1)
-            for field in allCases { table[field.name.utf8.count].append((Array(field.name.utf8), field)) }
-            return table
-        }()
-
-        /// The field a payload member name (its UTF-8 bytes) stands for.
-        init?(utf8 name: UnsafeBufferPointer<UInt8>) {
-            guard name.count < Self.byLength.count else { return nil }
-            for candidate in Self.byLength[name.count] where candidate.name.withUnsafeBufferPointer({ $0.elementsEqual(name) }) {
-                self = candidate.field
-                return
-            }
-            return nil
-        }
+        return nil
     }
 
     private var values: [JSONValue?]
 
     /// From a payload's text; a text that is not a JSON object reads as an empty payload.
     public init(_ text: String) {
-        values = (try? JSONValue.parseMembers(text, count: Field.allCases.count, placeUTF8: { Field(utf8: $0)?.rawValue }))
-            ?? Array(repeating: nil, count: Field.allCases.count)
+        values = (try? JSONValue.parseMembers(text, count: Self.fields.count, placeUTF8: Self.slot(utf8:)))
+            ?? Array(repeating: nil, count: Self.fields.count)
     }
 
-    /// The member for `field`, when the payload has it (a JSON `null` included).
-    public subscript(field: Field) -> JSONValue? { values[field.rawValue] }
+    /// The member for `key`, when the payload has it (a JSON `null` included) and the projection reads it.
+    public subscript(key: PayloadKey) -> JSONValue? {
+        let slot = Self.slots[key.rawValue]
+        return slot < 0 ? nil : values[slot]
+    }
 }
 
 /// A batch's projection prepared before the hub's single writer: the payloads parsed, and the rows and
@@ -438,25 +411,23 @@ public struct NationalHop: Codable, Sendable, Hashable {
         return (leftAtMs ?? now) > due
     }
 
-    /// An ISO 8601 time of a payload as ms since 1970.
-    static func ms(_ value: JSONValue?) -> Int64? {
-        value?.stringValue.flatMap(VietnamTime.parseISO8601).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
-    }
+    /// A time of a payload as ms since 1970 (an integer since version 2, an ISO 8601 text before).
+    static func ms(_ value: JSONValue?) -> Int64? { EventPayload.ms(value) }
 
     /// The stays listed in an event's `path` (hand-overs carry the whole journey), or in a `path` answered
-    /// by the hub's API (which names the index `index` rather than `i`).
-    public static func path(in payload: JSONValue) -> [NationalHop] { stays(payload["path"]) }
+    /// by the hub's API.
+    public static func path(in payload: JSONValue) -> [NationalHop] { stays(payload[PayloadKey.path.name]) }
 
-    /// The stays of a `path` value.
+    /// The stays of a `path` value (the index named `index`, or `i` in version 1 payloads).
     static func stays(_ path: JSONValue?) -> [NationalHop] {
         guard case .array(let entries)? = path else { return [] }
         return entries.compactMap { entry in
-            guard case .int(let index)? = entry["i"] ?? entry["index"], (0...10_000).contains(index), let unit = entry["unit"]?.stringValue,
-                  let arrived = ms(entry["arrivedAt"]) else { return nil }
+            guard case .int(let index)? = entry[StayKey.index.rawValue] ?? entry[StayKey.legacyIndex], (0...10_000).contains(index),
+                  let unit = entry[StayKey.unit.rawValue]?.stringValue, let arrived = ms(entry[StayKey.arrivedAt.rawValue]) else { return nil }
             return NationalHop(
-                index: Int(index), node: entry["node"]?.stringValue, unit: unit, level: entry["level"]?.stringValue, arrivedAtMs: arrived,
-                receivedAtMs: ms(entry["receivedAt"]), leftAtMs: ms(entry["leftAt"]), stepDueAtMs: ms(entry["stepDueAt"]),
-                step: entry["step"]?.stringValue)
+                index: Int(index), node: entry[StayKey.node.rawValue]?.stringValue, unit: unit, level: entry[StayKey.level.rawValue]?.stringValue,
+                arrivedAtMs: arrived, receivedAtMs: ms(entry[StayKey.receivedAt.rawValue]), leftAtMs: ms(entry[StayKey.leftAt.rawValue]),
+                stepDueAtMs: ms(entry[StayKey.stepDueAt.rawValue]), step: entry[StayKey.step.rawValue]?.stringValue)
         }
     }
 }

@@ -4,62 +4,9 @@ import MotCuaCore
 import MotCuaProtocol
 import Synchronization
 
-/// Where a node stands at the hub.
-public struct NodeStanding: Sendable, Codable, Hashable {
-    public var nodeID: String
-    public var appliedSeq: Int64
-    public var appliedHash: String
-    public var lastContactMs: Int64?
-    /// Node commit → visible at the hub, for the last batch applied (the newest event's age).
-    public var lagMs: Int64?
-    public var quarantinedReason: String?
-    public var quarantinedAtMs: Int64?
-    /// Whether the node is a member of the federation (its batches are accepted).
-    public var member: Bool = true
-    /// The node's own log head as it last reported it; below `appliedSeq` the node lost part of its log.
-    public var reportedHeadSeq: Int64?
-
-    /// The node says its log ends before what the hub has applied: it lost events the hub holds.
-    public var logBehindHub: Bool { reportedHeadSeq.map { $0 < appliedSeq } ?? false }
-
-    public var cursor: NodeCursor {
-        NodeCursor(nodeID: nodeID, appliedSeq: appliedSeq, appliedHash: appliedHash, quarantined: quarantinedReason)
-    }
-}
-
-/// Filters of the national search.
-public struct NationalFilter: Sendable {
-    public var node: String?
-    public var status: Int?
-    public var procedureCode: String?
-    public var overdueAtMs: Int64?
-    public var receivingNode: String?
-    public var holderNode: String?
-    public var crossNode: Bool?
-    public var after: String?
-    public var limit: Int
-
-    public init(node: String? = nil, status: Int? = nil, procedureCode: String? = nil, overdueAtMs: Int64? = nil, after: String? = nil, limit: Int = 100) {
-        self.node = node
-        self.status = status
-        self.procedureCode = procedureCode
-        self.overdueAtMs = overdueAtMs
-        self.after = after
-        self.limit = limit
-    }
-}
-
-/// Per-node aggregates for the national status.
-public struct NodeSummary: Sendable {
-    public var standing: NodeStanding
-    public var dossiers: Int
-    public var byStatus: [Int: Int]
-    public var overdue: Int
-}
-
 /// The hub's national index: one SQLite file (WAL, synchronous = FULL). A batch and the node's new
 /// cursor are applied in one transaction, acknowledged only after it commits.
-public final class HubDatabase: Sendable {
+public final class HubDatabase: NationalIndex {
     let pool: DatabasePool
     let committer: GroupCommitter
     public let path: String
@@ -495,7 +442,7 @@ public final class HubDatabase: Sendable {
             // A literal, so the partial index on cross-node dossiers serves it.
             if let cross = filter.crossNode { clauses.append(cross ? "cross_node = 1" : "cross_node = 0") }
             if let now = filter.overdueAtMs {
-                clauses.append("((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))")
+                clauses.append(OverdueRule.sqlCondition)
                 arguments.append(now)
             }
             if let after = filter.after { clauses.append("code > ?"); arguments.append(after) }
@@ -516,10 +463,9 @@ public final class HubDatabase: Sendable {
                 for row in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM national_dossiers WHERE node_id = ? GROUP BY status", arguments: [standing.nodeID]) {
                     byStatus[row["status"]] = row["n"]
                 }
-                let overdue = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM national_dossiers WHERE node_id = ? AND
-                    ((finished_at_ms IS NULL AND status NOT IN (3, 8, 10) AND due_at_ms < ?) OR (finished_at_ms > due_at_ms))
-                    """, arguments: [standing.nodeID, nowMs]) ?? 0
+                let overdue = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM national_dossiers WHERE node_id = ? AND \(OverdueRule.sqlCondition)",
+                    arguments: [standing.nodeID, nowMs]) ?? 0
                 result.append(NodeSummary(standing: standing, dossiers: byStatus.values.reduce(0, +), byStatus: byStatus, overdue: overdue))
             }
             return result

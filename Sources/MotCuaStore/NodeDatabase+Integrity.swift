@@ -181,10 +181,10 @@ extension NodeDatabase {
             let localSeq: Int64 = head?["seq"] ?? 0
             let localHash: String = head?["hash"] ?? EventChain.genesisHash
             guard hub.appliedSeq > localSeq else { throw StoreError.logNotBehind(localHead: localSeq, hubSeq: hub.appliedSeq) }
-            let payload = JSONValue.object([
-                "lostFromSeq": .int(localSeq + 1), "lostToSeq": .int(hub.appliedSeq), "localHeadSeq": .int(localSeq),
-                "localHeadHash": .string(localHash), "hubHash": .string(hub.appliedHash), "reason": .string(reason),
-            ])
+            let record = LogLossRecord(
+                lostFromSeq: localSeq + 1, lostToSeq: hub.appliedSeq, localHeadSeq: localSeq, localHeadHash: localHash,
+                hubHash: hub.appliedHash, reason: reason)
+            let payload = try JSONValue.from(record)
             let draft = EventDraft(dossierCode: nil, kind: .logLossAccepted, actor: actor, at: now, payload: payload)
             let event = EventChain.seal(draft, seq: seq, prevHash: hub.appliedHash, lastHLC: head?["hlc"] ?? 0)
             try db.cachedStatement(sql: """

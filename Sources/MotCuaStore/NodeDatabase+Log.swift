@@ -130,11 +130,10 @@ extension NodeDatabase {
     /// `lastSeq` as lost.
     static func bridgesLoss(_ event: Event, after lastSeq: Int64) -> Bool {
         guard event.kind == EventKind.logLossAccepted.rawValue, event.dossierCode == nil,
-              case .object(let fields)? = try? JSONValue.parse(event.payload),
-              case .int(let from)? = fields["lostFromSeq"], case .int(let to)? = fields["lostToSeq"],
-              case .int(let localHead)? = fields["localHeadSeq"], case .string(let hubHash)? = fields["hubHash"] else { return false }
+              let record = try? JSONDecoder().decode(LogLossRecord.self, from: Data(event.payload.utf8)) else { return false }
         // It names exactly this gap, links to the hub's hash it names, and was written on this very head.
-        return from == lastSeq + 1 && to == event.seq - 1 && localHead == lastSeq && hubHash == event.prevHash
+        return record.lostFromSeq == lastSeq + 1 && record.lostToSeq == event.seq - 1 && record.localHeadSeq == lastSeq
+            && record.hubHash == event.prevHash
     }
 }
 

@@ -178,24 +178,13 @@ extension NodeDatabase {
         }
     }
 
-    /// Logs a transfer this node cannot act on and, unless it was itself a send-back, queues it back.
+    /// Stores what the machine decided for a transfer this node cannot act on: the refusal event, and the
+    /// send-back it queues.
     static func refuseIncoming(_ incoming: IncomingTransfer, reason: String, now: Date, newTransferID: String, db: Database) throws -> IncomingResult {
-        var snapshot = incoming.dossier
-        snapshot.closeStay(at: incoming.toUnit, now: now)
-        var payload: [String: JSONValue] = [
-            "transferId": .string(incoming.transferId), "transferKind": .string(incoming.kind.rawValue),
-            "fromNode": .string(incoming.fromNode), "fromUnit": .string(incoming.fromUnit), "toUnit": .string(incoming.toUnit),
-            "reason": .string(reason), "refusedHere": .bool(true),
-        ]
-        if incoming.kind != .sendBack { payload["sentBackTransferId"] = .string(newTransferID) }
-        let seq = try append(
-            EventDraft(dossierCode: incoming.dossier.code, kind: .transferRefused, actor: "system", at: now, payload: .object(payload)), db: db)
-        // A send-back that cannot be applied is not bounced again (that could loop): it stays logged.
-        if incoming.kind != .sendBack {
-            let order = TransferOrder(
-                transferId: newTransferID, kind: .sendBack, fromUnit: incoming.toUnit, toUnit: incoming.fromUnit, toNode: incoming.fromNode,
-                reason: reason)
-            try queueTransfer(order, dossier: snapshot, document: try encode(snapshot), eventSeq: seq, atMs: now, db: db)
+        let refusal = DossierMachine.refuse(incoming, reason: reason, now: now, sendBackID: newTransferID)
+        let seq = try append(refusal.event, db: db)
+        if let order = refusal.sendBack {
+            try queueTransfer(order, dossier: refusal.snapshot, document: try encode(refusal.snapshot), eventSeq: seq, atMs: now, db: db)
         }
         try db.execute(
             sql: "INSERT INTO transfers_in(transfer_id, dossier_code, kind, from_node, outcome, reason, event_seq, received_at_ms) VALUES (?, ?, ?, ?, 'refused', ?, ?, ?)",

@@ -48,7 +48,7 @@ struct HubCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         // Stopped cleanly: the index and the mailboxes are checkpointed into their files and closed.
-        try service.database.close()
+        try service.index.close()
         try service.mailbox.close()
     }
 }

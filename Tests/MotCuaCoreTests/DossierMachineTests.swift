@@ -25,6 +25,7 @@ enum Fixture {
         context.nodeID = "p01"
         context.transferID = "transfer-0001"
         context.federation = federation
+        context.assignee = officer(.specialist)
         return context
     }
 
@@ -200,7 +201,7 @@ struct DossierMachineTests {
 
     @Test func amountsAndExtensionsAreBounded() throws {
         var paid = Fixture.dossier(in: .paymentRequested)
-        paid.amountPaidVND = ActionBody.amountLimitVND
+        paid.amountPaidVND = DossierCommand.amountLimitVND
         #expect(throws: DossierError.self) {
             try DossierMachine.apply(.recordPayment(amountVND: 1, method: .cash, reference: nil), to: paid, context: Fixture.context(Fixture.officer(.receiver)))
         }

@@ -20,11 +20,4 @@ struct QuotingTests {
         #expect(quoted(heaped).utf8.count < 400)
         #expect(capped(heaped).utf8.count < 5_000)
     }
-
-    @Test func base64WithAStrayCharacterIsRefusedNamingTheComponent() {
-        let upload = ActionBody.Upload(code: "TP1", fileName: "a.pdf", contentBase64: "YW Jj\r\nZA==")
-        #expect((try? ActionBody.bytes(of: upload, field: "components[0]")) == Array("abcd".utf8))
-        let stray = ActionBody.Upload(code: "TP1", fileName: "a.pdf", contentBase64: "YWJj!ZA==")
-        #expect(throws: DossierError.self) { try ActionBody.bytes(of: stray, field: "components[0]") }
-    }
 }

@@ -75,6 +75,7 @@ struct DossierRoutingTests {
         var ministry = Fixture.context(Fixture.officer(.leader, units: ["M-BCA"]), procedure: Self.residenceCard)
         ministry.units = UnitDirectory(SampleUnits.ministry(code: "BCA", name: "Bộ Công an"))
         ministry.nodeID = "m-bca"
+        ministry.assignee = Fixture.officer(.specialist, units: ["M-BCA"])
         ministry.federation = FederationDirectory([FederationUnit(code: "P01", node: "p01", name: "Hà Nội", level: .province)])
         let incoming = IncomingTransfer(
             transferId: "transfer-0001", kind: .handOver, fromNode: "p01", fromUnit: "P01", toUnit: "M-BCA.C01", reason: nil,

@@ -664,12 +664,23 @@ struct ReplicationWireTests {
 struct ProjectionPayloadTests {
     /// Every field is found by its member name (the lookup reads the name's bytes), and near misses are not.
     @Test func everyFieldIsReadByItsName() {
-        let members = ProjectionPayload.Field.allCases.map { "\"\($0.name)\":\($0.rawValue)" }
+        let members = ProjectionPayload.fields.map { "\"\($0.name)\":\($0.rawValue)" }
         let payload = ProjectionPayload("{" + (members + [#""statu":99,"statuss":98,"Status":97,"":96"#]).joined(separator: ",") + "}")
-        for field in ProjectionPayload.Field.allCases { #expect(payload[field] == .int(Int64(field.rawValue)), "\(field.name)") }
+        for field in ProjectionPayload.fields { #expect(payload[field] == .int(Int64(field.rawValue)), "\(field.name)") }
         let empty = ProjectionPayload(#"{"statu":1,"procedureCod":2,"resultDocuments":3}"#)
-        #expect(ProjectionPayload.Field.allCases.allSatisfy { empty[$0] == nil })
+        #expect(ProjectionPayload.fields.allSatisfy { empty[$0] == nil })
         #expect(ProjectionPayload("not json")[.status] == nil)
+    }
+
+    /// The table is the node's payload contract: each field the hub reads is one of the names the node
+    /// writes by, and members the projection does not read are never parsed into the payload.
+    @Test func theFieldTableIsDerivedFromTheContract() {
+        #expect(Set(ProjectionPayload.fields.map(\.name)).count == ProjectionPayload.fields.count)
+        #expect(Set(PayloadKey.allCases.map(\.name)).count == PayloadKey.allCases.count)
+        let unread = PayloadKey.allCases.filter { !ProjectionPayload.fields.contains($0) }
+        #expect(unread.contains(.form) && unread.contains(.note))
+        let payload = ProjectionPayload(#"{"form":{"a":1},"note":"x","status":4}"#)
+        #expect(payload[.form] == nil && payload[.note] == nil && payload[.status] == .int(4))
     }
 
     /// A batch's payloads are found by seq; a seq outside the batch, or one a malformed batch does not

@@ -128,4 +128,33 @@ struct NationalJourneyTests {
         let intruder = event(9, .decided, ["status": .int(9), "state": .string("decided"), "hop": .int(5), "holderNode": .string("p01")], at: 5_000)
         #expect(NationalProjection.apply(intruder, node: "p48", to: other) == nil)
     }
+
+    /// Events written before times were integers (version 1: ISO 8601 texts, the stay index as `i`) fold
+    /// into the same row and stays as the same events written now (version 2).
+    @Test func versionOneAndVersionTwoPayloadsProjectAlike() throws {
+        let arrived = VietnamTime.parseISO8601("2026-03-02T08:00:00+07:00")!
+        let due = VietnamTime.parseISO8601("2026-03-09T17:00:00+07:00")!
+        var stay = DossierHop(node: "p01", unit: "P01.D01.C01", level: .commune, arrivedAt: arrived)
+        stay.receivedAt = arrived.addingTimeInterval(3600)
+        var current = EventPayload()
+        current[.status] = .int(2)
+        current[.holderUnit] = "P01.D01.C01"
+        current[.hop] = .int(0)
+        current.set(.dueAt, time: due)
+        current[.path] = .array([stay.json(index: 0)])
+        #expect(current[.version] == .int(2))
+        let legacy: [String: JSONValue] = [
+            "status": .int(2), "holderUnit": .string("P01.D01.C01"), "hop": .int(0), "dueAt": .string("2026-03-09T17:00:00+07:00"),
+            "path": .array([.object([
+                "i": .int(0), "node": .string("p01"), "unit": .string("P01.D01.C01"), "level": .string("commune"),
+                "arrivedAt": .string("2026-03-02T08:00:00+07:00"), "receivedAt": .string("2026-03-02T09:00:00+07:00"),
+            ])]),
+        ]
+        guard case .object(let members) = current.json else { Issue.record("not an object"); return }
+        let new = NationalProjection.fold([event(1, .received, members, at: 1_000)], node: "p01", from: [:])
+        let old = NationalProjection.fold([event(1, .received, legacy, at: 1_000)], node: "p01", from: [:])
+        #expect(new.rows["D1"] == old.rows["D1"])
+        #expect(new.rows["D1"]?.dueAtMs == Int64(due.timeIntervalSince1970 * 1000))
+        #expect(new.hops == old.hops && new.hops["D1"]?[0]?.receivedAtMs == Int64(stay.receivedAt!.timeIntervalSince1970 * 1000))
+    }
 }

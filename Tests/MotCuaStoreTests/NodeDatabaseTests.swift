@@ -40,7 +40,10 @@ struct TemporaryNode {
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
     func context(_ actor: Actor, procedure: Procedure, at offset: TimeInterval = 0) -> DossierContext {
-        DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now.addingTimeInterval(offset), actor: actor)
+        var context = DossierContext(procedure: procedure, units: units, deadlines: deadlines, now: now.addingTimeInterval(offset), actor: actor)
+        // The officer an `assign` names, as the node would look them up.
+        context.assignee = .officer(username: "specialist", roles: [.specialist], units: ["P01"])
+        return context
     }
 
     /// Files an online dossier for a commune-level procedure at a commune.

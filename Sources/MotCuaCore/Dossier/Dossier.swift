@@ -121,10 +121,19 @@ public struct DossierFlags: Codable, Sendable, Hashable {
 
     /// The flags as an event payload member.
     public var json: JSONValue {
-        .object([
-            "digitised": .bool(digitised), "reused": .bool(reused), "paidOnline": .bool(paidOnline),
-            "identityVerified": .bool(identityVerified), "electronicResult": .bool(electronicResult),
-        ])
+        var members: [String: JSONValue] = [:]
+        for name in DossierFlagName.allCases { members[name.rawValue] = .bool(self[name]) }
+        return .object(members)
+    }
+
+    public subscript(name: DossierFlagName) -> Bool {
+        switch name {
+        case .digitised: digitised
+        case .reused: reused
+        case .paidOnline: paidOnline
+        case .identityVerified: identityVerified
+        case .electronicResult: electronicResult
+        }
     }
 }
 
@@ -233,12 +242,13 @@ public struct Dossier: Codable, Sendable, Hashable {
             && (isOverdue(at: now) || currentStayLate(at: now))
     }
 
-    /// True when the clock is running and the due time has passed, or when it finished after the due time.
+    /// Overdue by the one rule (`OverdueRule`): finished after the due time, or open past it with the
+    /// clock running, or paused after it had already passed.
     public func isOverdue(at now: Date) -> Bool {
-        guard let dueAt else { return false }
-        if let finishedAt { return finishedAt > dueAt }
-        if state.isTerminal { return false }
-        if let pause = pauses.last, pause.until == nil { return pause.lateAtPause }
-        return now > dueAt
+        OverdueRule.isOverdue(
+            dueAtMs: dueAt.map(Self.ms), finishedAtMs: finishedAt.map(Self.ms), terminal: state.isTerminal,
+            pausedLate: pauses.last.flatMap { $0.until == nil ? $0.lateAtPause : nil }, nowMs: Self.ms(now))
     }
+
+    static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -73,15 +73,17 @@ public struct DossierHop: Codable, Sendable, Hashable {
         return (leftAt ?? now) > due
     }
 
-    /// As an event payload member (the hub folds these into the national path).
+    /// As an event payload member (the hub folds these into the national path); times in ms (version 2).
     public func json(index: Int) -> JSONValue {
-        var members: [String: JSONValue] = ["i": .int(Int64(index)), "unit": .string(unit), "arrivedAt": .string(VietnamTime.format(arrivedAt))]
-        if let node { members["node"] = .string(node) }
-        if let level { members["level"] = .string(level.rawValue) }
-        if let receivedAt { members["receivedAt"] = .string(VietnamTime.format(receivedAt)) }
-        if let leftAt { members["leftAt"] = .string(VietnamTime.format(leftAt)) }
-        if let stepDueAt { members["stepDueAt"] = .string(VietnamTime.format(stepDueAt)) }
-        if let step { members["step"] = .string(step) }
+        var members: [String: JSONValue] = [
+            StayKey.index.rawValue: .int(Int64(index)), StayKey.unit.rawValue: .string(unit), StayKey.arrivedAt.rawValue: EventPayload.time(arrivedAt),
+        ]
+        members[StayKey.node.rawValue] = node.map(JSONValue.string)
+        members[StayKey.level.rawValue] = level.map { .string($0.rawValue) }
+        members[StayKey.receivedAt.rawValue] = receivedAt.map(EventPayload.time)
+        members[StayKey.leftAt.rawValue] = leftAt.map(EventPayload.time)
+        members[StayKey.stepDueAt.rawValue] = stepDueAt.map(EventPayload.time)
+        members[StayKey.step.rawValue] = step.map(JSONValue.string)
         return .object(members)
     }
 }

@@ -50,7 +50,10 @@ public enum DossierState: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    public var isTerminal: Bool { self == .refused || self == .stopped || self == .returned }
+    public var national: NationalStatus { NationalStatus(rawValue: nationalStatus) }
+
+    /// Refused, stopped or returned: the national status is terminal.
+    public var isTerminal: Bool { national.isTerminal }
 
     /// The Vietnamese name of a national status, as the portal shows it.
     public static func statusName(_ code: Int) -> String {

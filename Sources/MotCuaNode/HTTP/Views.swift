@@ -71,13 +71,13 @@ struct TimelineEntry: Encodable {
         at = Date(timeIntervalSince1970: Double(event.timeMs) / 1000)
         self.event = event.kind
         let payload = (try? JSONValue.parse(event.payload)) ?? .null
-        if case .int(let code)? = payload["status"] {
+        if case .int(let code)? = payload[PayloadKey.status.name] {
             status = Int(code)
             statusName = DossierState.statusName(Int(code))
         }
-        let unitCode = payload["holderUnit"]?.stringValue ?? payload["competentUnit"]?.stringValue
+        let unitCode = payload[PayloadKey.holderUnit.name]?.stringValue ?? payload[PayloadKey.competentUnit.name]?.stringValue
         unit = unitCode.map { UnitRef($0, units) }
-        form = payload["form"]?["form"]?.stringValue
+        form = payload[PayloadKey.form.name]?["form"]?.stringValue
     }
 }
 

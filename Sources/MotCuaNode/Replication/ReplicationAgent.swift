@@ -76,11 +76,15 @@ public final class ReplicationAgent: Service, Sendable {
     /// The hub's answer to the last head check that found the log behind, kept for an operator to read
     /// (`accept-log-loss` asks the hub again).
     static let hubPositionKey = "recovery.hub-position"
+    /// Seeds of the sender's jitter, one per (re)start of the machine.
+    private let seeds: Mutex<SplitMix64>
 
     public init(
         configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, positionFile: String? = nil, health: NodeHealth? = nil
+        now: @escaping @Sendable () -> Date = { Date() }, positionFile: String? = nil, health: NodeHealth? = nil,
+        seed: UInt64 = UInt64.random(in: .min ... .max)
     ) {
+        self.seeds = Mutex(SplitMix64(seed: seed))
         self.positionFile = positionFile
         self.health = health
         self.configuration = configuration
@@ -108,7 +112,7 @@ public final class ReplicationAgent: Service, Sendable {
         let commits = database.commits.subscribe { doorbell.ring() }
         defer { commits.cancel() }
         let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger, positionFile: positionFile)
-        var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
+        var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: seeds.withLock { $0.next() })
         let acknowledgedSeq = Int64(try await database.meta(Self.acknowledgedSeqKey) ?? "0") ?? 0
         let acknowledgedHash = try await database.meta(Self.acknowledgedHashKey) ?? EventChain.genesisHash
         var pending = sender.start(acknowledged: (acknowledgedSeq, acknowledgedHash), localHead: try await database.head().seq, now: now())
@@ -172,7 +176,7 @@ public final class ReplicationAgent: Service, Sendable {
                 if restartRequested.withLock({ state in defer { state = false }; return state }) {
                     // An operator accepted a lost end of the log: go on from the position stored with it.
                     await acknowledgments.flush()
-                    sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: UInt64.random(in: .min ... .max))
+                    sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: seeds.withLock { $0.next() })
                     let seq = Int64((try? await database.meta(Self.acknowledgedSeqKey)) ?? nil ?? "0") ?? 0
                     let hash = ((try? await database.meta(Self.acknowledgedHashKey)) ?? nil) ?? EventChain.genesisHash
                     alarm = nil

@@ -196,7 +196,7 @@ public final class TransferAgent: Service, Sendable {
     func retry(_ item: OutboxItem, error: String) async throws {
         note(error)
         let next = TransferOutboxPolicy.nextAttemptMs(
-            afterFailures: item.attempts + 1, nowMs: Int64(service.now().timeIntervalSince1970 * 1000), unitRandom: Double.random(in: 0...1))
+            afterFailures: item.attempts + 1, nowMs: Int64(service.now().timeIntervalSince1970 * 1000), unitRandom: Double(service.random() >> 11) / Double(1 << 53))
         try await service.database.deferTransfer(item.order.transferId, until: Date(timeIntervalSince1970: Double(next) / 1000), error: error)
     }
 
