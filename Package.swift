@@ -151,6 +151,16 @@ let package = Package(
         ),
         // Helpers shared by the test modules (waiting on processes and conditions); not shipped.
         .target(name: "MotCuaTestSupport", path: "Tests/MotCuaTestSupport", swiftSettings: strictSettings),
+        // The whole federation in one process on a simulated clock and network (test support, not shipped).
+        .target(
+            name: "MotCuaSimulation",
+            dependencies: [
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaNode", "MotCuaHub",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MotCuaSimulation", swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SimulationTests", dependencies: ["MotCuaSimulation"], swiftSettings: strictSettings),
         .testTarget(name: "MotCuaCoreTests", dependencies: ["MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(name: "MotCuaProtocolTests", dependencies: ["MotCuaProtocol", "MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(

@@ -71,6 +71,18 @@ public final class ReplicationAgent: Service, Sendable {
     private let restartRequested = Mutex(false)
     private let wakeUp = Doorbell()
 
+    /// The hub's acknowledged position as stored in the node's database (0 and the genesis hash before any).
+    public static func storedPosition(in database: NodeDatabase) async throws -> (seq: Int64, hash: String) {
+        let seq = Int64(try await database.meta(acknowledgedSeqKey) ?? "0") ?? 0
+        return (seq, try await database.meta(acknowledgedHashKey) ?? EventChain.genesisHash)
+    }
+
+    /// Stores the hub's acknowledged position in the database and, if given, in the file beside it.
+    public static func storePosition(seq: Int64, hash: String, in database: NodeDatabase, positionFile: String?) async throws {
+        try await database.setMeta([(acknowledgedHashKey, hash), (acknowledgedSeqKey, String(seq))])
+        if let positionFile { try writePositionFile(positionFile, seq: seq, hash: hash) }
+    }
+
     static let acknowledgedSeqKey = "replication.acknowledged.seq"
     static let acknowledgedHashKey = "replication.acknowledged.hash"
     /// The hub's answer to the last head check that found the log behind, kept for an operator to read
@@ -113,9 +125,7 @@ public final class ReplicationAgent: Service, Sendable {
         defer { commits.cancel() }
         let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger, positionFile: positionFile)
         var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: seeds.withLock { $0.next() })
-        let acknowledgedSeq = Int64(try await database.meta(Self.acknowledgedSeqKey) ?? "0") ?? 0
-        let acknowledgedHash = try await database.meta(Self.acknowledgedHashKey) ?? EventChain.genesisHash
-        var pending = sender.start(acknowledged: (acknowledgedSeq, acknowledgedHash), localHead: try await database.head().seq, now: now())
+        var pending = sender.start(acknowledged: try await Self.storedPosition(in: database), localHead: try await database.head().seq, now: now())
         var tickAt: Date?
         var lastError: String?
         var alarm: String?
@@ -177,11 +187,10 @@ public final class ReplicationAgent: Service, Sendable {
                     // An operator accepted a lost end of the log: go on from the position stored with it.
                     await acknowledgments.flush()
                     sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: seeds.withLock { $0.next() })
-                    let seq = Int64((try? await database.meta(Self.acknowledgedSeqKey)) ?? nil ?? "0") ?? 0
-                    let hash = ((try? await database.meta(Self.acknowledgedHashKey)) ?? nil) ?? EventChain.genesisHash
+                    let position = (try? await Self.storedPosition(in: database)) ?? (0, EventChain.genesisHash)
                     alarm = nil
                     tickAt = nil
-                    pending = sender.start(acknowledged: (seq, hash), localHead: database.committedHead, now: now())
+                    pending = sender.start(acknowledged: position, localHead: database.committedHead, now: now())
                     continue
                 }
                 // Woken by a commit: the head the writer kept, no read. On the timer (idle, or a back-off
@@ -367,10 +376,7 @@ final class AcknowledgmentRecorder: Sendable {
             return state.latest
         }) {
             do {
-                try await database.setMeta([
-                    (ReplicationAgent.acknowledgedHashKey, position.hash), (ReplicationAgent.acknowledgedSeqKey, String(position.seq)),
-                ])
-                if let positionFile { try ReplicationAgent.writePositionFile(positionFile, seq: position.seq, hash: position.hash) }
+                try await ReplicationAgent.storePosition(seq: position.seq, hash: position.hash, in: database, positionFile: positionFile)
                 state.withLock { $0.lastError = nil }
             } catch {
                 state.withLock { $0.lastError = "storing the acknowledged position: \(error)" }
