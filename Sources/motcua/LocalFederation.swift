@@ -18,6 +18,27 @@ struct FederationProcess: Codable, Sendable {
     var publicURL: String?
     var federationURL: String?
     var log: String
+    /// When the process started (clock ticks since boot, from `/proc`): a pid the system has handed to
+    /// another process since is not this one, and is never signalled.
+    var startTicks: UInt64?
+
+    init(id: String, role: String, name: String, pid: Int32, publicURL: String? = nil, federationURL: String? = nil, log: String) {
+        self.id = id
+        self.role = role
+        self.name = name
+        self.pid = pid
+        self.publicURL = publicURL
+        self.federationURL = federationURL
+        self.log = log
+        startTicks = LocalFederation.startTicks(of: pid)
+    }
+
+    /// The recorded process is alive: its pid runs, and it is the same process (same start time).
+    var isRunning: Bool {
+        guard LocalFederation.isAlive(pid) else { return false }
+        guard let startTicks else { return true }
+        return LocalFederation.startTicks(of: pid) == startTicks
+    }
 }
 
 struct FederationState: Codable, Sendable {
@@ -83,16 +104,28 @@ enum LocalFederation {
         return !status.contains(") Z ")
     }
 
-    /// Stops processes: SIGTERM, then SIGKILL after `grace` seconds.
+    /// A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`); nil when there is
+    /// no such process or no `/proc`.
+    static func startTicks(of pid: Int32) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After the command name (which may hold spaces and parentheses): state is field 3, starttime 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    /// Stops processes: SIGTERM, then SIGKILL after `grace` seconds. Only the processes recorded: a pid
+    /// reused by another process since is left alone.
     static func stop(_ processes: [FederationProcess], grace: TimeInterval = 10) {
-        for process in processes where isAlive(process.pid) { kill(process.pid, SIGTERM) }
+        let processes = processes.filter(\.isRunning)
+        for process in processes { kill(process.pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
-        while Date() < deadline && processes.contains(where: { isAlive($0.pid) }) {
+        while Date() < deadline && processes.contains(where: \.isRunning) {
             var status: Int32 = 0
             while waitpid(-1, &status, WNOHANG) > 0 {}
             usleep(50_000)
         }
-        for process in processes where isAlive(process.pid) { kill(process.pid, SIGKILL) }
+        for process in processes where process.isRunning { kill(process.pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(-1, &status, WNOHANG) > 0 {}
     }

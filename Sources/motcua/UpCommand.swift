@@ -22,7 +22,7 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         let started = Date()
         let loaded = try Topology.load(path: topology)
-        if let state = try? FederationState.load(stateDir: stateDir), state.processes.contains(where: { LocalFederation.isAlive($0.pid) }) {
+        if let state = try? FederationState.load(stateDir: stateDir), state.processes.contains(where: \.isRunning) {
             throw CommandFailure("a federation from \(stateDir) is still running; `motcua down --state-dir \(stateDir)` first, or `motcua status`")
         }
         let logs = (stateDir as NSString).appendingPathComponent("logs")
@@ -116,7 +116,7 @@ struct UpCommand: AsyncParsableCommand {
         while !pending.isEmpty {
             var still: [FederationProcess] = []
             for process in pending {
-                guard LocalFederation.isAlive(process.pid) else {
+                guard process.isRunning else {
                     let tail = ((try? String(contentsOfFile: process.log, encoding: .utf8)) ?? "").suffix(1500)
                     throw CommandFailure("\(process.id) exited while starting; its log \(process.log) ends with:\n\(tail)")
                 }
@@ -178,7 +178,7 @@ struct StatusCommand: AsyncParsableCommand {
         var rows: [JSONValue] = []
         var table = TextTable(headers: ["id", "role", "pid", "up", "public URL", "applied seq", "lag ms"])
         for process in state.processes {
-            let up = LocalFederation.isAlive(process.pid)
+            let up = process.isRunning
             let node = standing[process.id]
             rows.append(.object([
                 "id": .string(process.id), "role": .string(process.role), "pid": .int(Int64(process.pid)), "up": .bool(up),
@@ -202,7 +202,7 @@ struct DownCommand: ParsableCommand {
 
     func run() throws {
         let state = try FederationState.load(stateDir: stateDir)
-        let running = state.processes.filter { LocalFederation.isAlive($0.pid) }
+        let running = state.processes.filter(\.isRunning)
         LocalFederation.stop(running.reversed())
         try? FileManager.default.removeItem(atPath: FederationState.path(stateDir: stateDir))
         say("stopped \(running.count) process(es).")
