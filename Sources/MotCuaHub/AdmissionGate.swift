@@ -4,9 +4,8 @@ import Synchronization
 /// each replication batch from parsing it until it is committed, so however many nodes ship a backlog
 /// at once, only so many batches are held in memory parsed and planned (a few MB each); the others wait
 /// as received bytes. 16 keeps the writer fed (it commits up to 8 batches of 500 events together while
-/// the next ones are planned). In double drains of 34 nodes it brought the hub's RSS after a drain from
-/// 229-232 MB to 199-208 MB, and the drain into a restarted hub was 64,300-84,000 events/s (hub CPU
-/// 14.2-20.0 µs per event) against 56,400-79,900 (15.0-23.0 µs) without the gate on the same days.
+/// the next ones are planned). What it saved in memory at no cost in speed: docs/PERFORMANCE.md,
+/// "Design choices" (the admission gate).
 final class AdmissionGate: Sendable {
     private struct Waiter {
         let id: Int

@@ -52,16 +52,9 @@ public struct ReplicationSender: Sendable {
         public var notListeningCapMs: Int64
         public var floorMs: Int64
 
-        /// The defaults: 100 ms base, 1 s cap, 100 ms while the hub is not listening, 10 ms floor.
-        /// With the 1 s cap for everything, the nodes of a 34-node drain came back to a restarted hub spread
-        /// over its first second (measured: the last one 1.07-1.13 s after the hub started), and a
-        /// 100,000-event drain took about 1.27 s of which the hub was busy for less than the last 0.3 s with
-        /// every node. With 250 ms while nobody listens, a node found the hub back (it listens 24-29 ms after
-        /// it starts, on an index of 100,000 rows) up to 250 ms later, about 80 ms on average (a third of
-        /// the cap, for delays drawn uniformly); with 100 ms, up to 100 and about 33 ms. A refused connection
-        /// on a closed port is a few system calls on each side: at 100 ms a node uses 0.2 % of a core while
-        /// its hub is down, as much as it uses idle with its hub up (dev topology, 20 s each; 0.15 % with
-        /// 250 ms).
+        /// The defaults: 100 ms base, 1 s cap, 100 ms while the hub is not listening, 10 ms floor. A node
+        /// finds a restarted hub within a tenth of a second, and costs next to nothing trying while the hub
+        /// is down (docs/PERFORMANCE.md, "Design choices": the replication back-off).
         public init(baseMs: Int64 = 100, capMs: Int64 = 1_000, notListeningCapMs: Int64 = 100, floorMs: Int64 = 10) {
             self.baseMs = baseMs
             self.capMs = capMs

@@ -15,10 +15,8 @@ public final class HubDatabase: NationalIndex {
 
     /// The writer's page cache. A backlog mostly appends: each node's new codes, stays and index entries
     /// land at a few dozen places in each B-tree, so the pages the writer comes back to are few. A larger
-    /// cache only kept every new page of a drain resident: with 64 MB the hub took 42,000-44,000 page faults
-    /// (fresh memory the kernel must zero) per 100,000 events and peaked at 204-212 MB; with 8 MB,
-    /// 32,000-35,000 and 164-176 MB, at the same speed (`motcua-bench hub-apply --rounds 2`, 200,000 events
-    /// a round: 157,000-171,000 then 134,000-149,000 events/s, against 159,000-162,000 then 139,000-141,000).
+    /// cache only kept every new page of a drain resident: fewer page faults and a lower peak at the same
+    /// speed (docs/PERFORMANCE.md, "Design choices": the writer's cache).
     static let writerCacheKiB = 8192
 
     public init(path: String) throws {

@@ -48,8 +48,8 @@ enum ServerMemory {
         #if os(Linux)
         _ = glibcMallopt(mallocTrimThreshold, trimThresholdBytes)
         _ = glibcMallopt(mallocMmapThreshold, mmapThresholdBytes)
-        // A plain thread, not a task: a task sleeping in a loop on Swift's executors cost the replication
-        // lag at 500 events/s about 2 ms at p50 (measured, not understood).
+        // A plain thread, not a task: a task sleeping in a loop on Swift's executors cost replication lag
+        // (docs/PERFORMANCE.md, "Design choices": the trimmer's thread).
         Thread.detachNewThread {
             var lastCPU = processCPUSeconds()
             var trimmedSinceBusy = false
