@@ -79,10 +79,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // problem+json, the one error answer of the node's API and the hub's.
+        .target(
+            name: "MotCuaHTTP",
+            dependencies: [
+                "MotCuaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "MotCuaNode",
             dependencies: [
-                "MotCuaCore", "MotCuaStore", "MotCuaProtocol", "MotCuaSecurity",
+                "MotCuaCore", "MotCuaStore", "MotCuaProtocol", "MotCuaSecurity", "MotCuaHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -102,7 +115,7 @@ let package = Package(
         .target(
             name: "MotCuaHub",
             dependencies: [
-                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaSecurity",
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaSecurity", "MotCuaHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -4,9 +4,9 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import MotCuaCore
+import MotCuaHTTP
 import MotCuaProtocol
 import MotCuaSecurity
-import MotCuaStore
 import NIOCore
 import NIOSSL
 import SwiftASN1
@@ -63,7 +63,7 @@ struct MembershipMiddleware: RouterMiddleware {
         next: (Request, FederationRequestContext) async throws -> Response
     ) async throws -> Response {
         if case .node(let nodeID)? = context.peer, !service.isMember(nodeID) {
-            throw HubProblem(
+            throw Problem(
                 .forbidden, "node.unknown",
                 "node \(nodeID.prefix(64)) is not a member of this federation; an operator admits it with `motcua ctl national nodes add \(nodeID.prefix(64))` (or it is named in the hub's topology)")
         }
@@ -80,7 +80,7 @@ public func buildHubApplication(
     let authority = try Certificate(pemEncoded: String(contentsOfFile: configuration.caPath, encoding: .utf8))
     let revocations = RevocationWatcher(path: configuration.revocationListPath)
     let router = Router(context: FederationRequestContext.self)
-    router.middlewares.add(FederationProblemMiddleware())
+    router.middlewares.add(ProblemMiddleware<FederationRequestContext>(server: "hub") { _ in nil })
     router.middlewares.add(PeerIdentityMiddleware(revocations: revocations))
     router.middlewares.add(MembershipMiddleware(service: service))
     HubRoutes(service: service).register(on: router)
@@ -105,46 +105,3 @@ public func buildHubApplication(
         logger: logger)
 }
 
-/// Errors on federation links as problem+json, like the node's API.
-struct FederationProblemMiddleware: RouterMiddleware {
-    func handle(
-        _ request: Request, context: FederationRequestContext,
-        next: (Request, FederationRequestContext) async throws -> Response
-    ) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as HubProblem {
-            return error.response()
-        } catch let error as HTTPError {
-            return HubProblem(error.status, error.status == .notFound ? "route.not-found" : "http.\(error.status.code)", error.body ?? error.status.reasonPhrase).response()
-        } catch is NIOTooManyBytesError {
-            return HubProblem(.contentTooLarge, "request.too-large", "the body is larger than the hub accepts").response()
-        } catch {
-            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
-            return HubProblem(.internalServerError, "server.internal", "the hub could not complete the request; it has been logged").response()
-        }
-    }
-}
-
-/// An RFC 9457 problem answered by the hub.
-struct HubProblem: Error {
-    var status: HTTPResponse.Status
-    var code: String
-    var detail: String
-
-    init(_ status: HTTPResponse.Status, _ code: String, _ detail: String) {
-        self.status = status
-        self.code = code
-        self.detail = detail
-    }
-
-    func response() -> Response {
-        let body = JSONValue.object([
-            "type": .string("urn:motcua:problem:\(code)"), "title": .string(status.reasonPhrase),
-            "status": .int(Int64(status.code)), "detail": .string(capped(detail)),
-        ]).canonicalText
-        var headers = HTTPFields()
-        headers[.contentType] = "application/problem+json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-}

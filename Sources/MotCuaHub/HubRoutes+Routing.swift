@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MotCuaCore
+import MotCuaHTTP
 import MotCuaProtocol
 import MotCuaSecurity
-import MotCuaStore
 import NIOCore
 
 /// The router's endpoints: nodes register their units, hand transfers in, take their mailbox and
@@ -18,7 +18,7 @@ extension HubRoutes {
 
     func node(_ context: FederationRequestContext) throws -> String {
         guard case .node(let id)? = context.peer else {
-            throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates may use the router; you are \(context.peer?.uri ?? "nobody")")
+            throw Problem(.forbidden, "federation.identity-not-allowed", "only node certificates may use the router; you are \(context.peer?.uri ?? "nobody")")
         }
         return id
     }
@@ -38,20 +38,20 @@ extension HubRoutes {
                 var units: [Unit]
             }
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)) else {
-                throw HubProblem(.badRequest, "request.malformed", "expected {\"units\": [{\"code\", \"name\", \"level\", \"parentCode\"}]}")
+                throw Problem(.badRequest, "request.malformed", "expected {\"units\": [{\"code\", \"name\", \"level\", \"parentCode\"}]}")
             }
-            guard body.units.count <= 100_000 else { throw HubProblem(.contentTooLarge, "request.too-many-units", "at most 100,000 units") }
+            guard body.units.count <= 100_000 else { throw Problem(.contentTooLarge, "request.too-many-units", "at most 100,000 units") }
             let units = body.units.map { FederationUnit(code: $0.code, node: nodeID, name: $0.name, level: $0.level, parentCode: $0.parentCode) }
             let conflicts = try await service.registerUnits(units, node: nodeID)
             guard conflicts.isEmpty else {
-                throw HubProblem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
+                throw Problem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
             }
             return try jsonResponse(JSONValue.object(["node": .string(nodeID), "units": .int(Int64(units.count))]))
         }
         router.get("/v1/federation/units") { request, context in
-            guard context.peer != nil else { throw HubProblem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
+            guard context.peer != nil else { throw Problem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
             // Nodes poll this: an unchanged directory is answered with 304 and no body.
-            let version = try await service.index.federationUnitsVersion()
+            let version = try await service.federationUnitsVersion()
             if request.uri.queryParameters.get("version") == version { return Response(status: .notModified) }
             struct Page: Encodable {
                 var version: String
@@ -59,7 +59,7 @@ extension HubRoutes {
             }
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
-            let body = try JSONEncoder().encode(Page(version: version, items: try await service.index.federationUnits()))
+            let body = try JSONEncoder().encode(Page(version: version, items: try await service.federationUnits()))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.post("/v1/federation/transfers") { request, context in
@@ -67,7 +67,7 @@ extension HubRoutes {
             let buffer = try await request.body.collect(upTo: Self.maximumTransferBytes)
             let decision: TransferRouter.Admission
             do { decision = try await service.admitTransfer(Data(buffer.readableBytesView), from: nodeID) } catch let error as TransferError {
-                throw HubProblem(.badRequest, "transfer.malformed", error.description)
+                throw Problem(.badRequest, "transfer.malformed", error.description)
             }
             switch decision {
             case .enqueue(let entry), .duplicate(let entry):
@@ -76,7 +76,7 @@ extension HubRoutes {
                     "destination": entry.destination.map(JSONValue.string) ?? .null,
                 ]))
             case .refuse(let reason):
-                throw HubProblem(.unprocessableContent, "transfer.refused", reason)
+                throw Problem(.unprocessableContent, "transfer.refused", reason)
             }
         }
         router.get("/v1/federation/mailbox") { request, context in
@@ -103,7 +103,7 @@ extension HubRoutes {
             let buffer = try await request.body.collect(upTo: 1 << 20)
             struct Body: Decodable { var transferIds: [String] }
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), body.transferIds.count <= 1000 else {
-                throw HubProblem(.badRequest, "request.malformed", "expected {\"transferIds\": [...]} with at most 1,000 ids")
+                throw Problem(.badRequest, "request.malformed", "expected {\"transferIds\": [...]} with at most 1,000 ids")
             }
             let results = try await service.acknowledgeMailbox(body.transferIds, by: nodeID)
             var answer: [String: JSONValue] = [:]
@@ -120,19 +120,19 @@ extension HubRoutes {
         router.get("/v1/federation/dossiers/:code/path") { _, context in
             let nodeID = try node(context)
             let code = context.parameters.get("code") ?? ""
-            guard let dossier = try await service.index.dossier(code),
+            guard let dossier = try await service.dossier(code),
                   dossier.node == nodeID || dossier.receivingNode == nodeID || dossier.holderNode == nodeID else {
-                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) of yours in the national index")
+                throw Problem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) of yours in the national index")
             }
             return try jsonResponse(try await journeyJSON(dossier))
         }
 
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("mailbox") { _, _ in
-            let entries = try await service.mailbox.entries(queuedOnly: true)
+            let entries = try await service.mailboxEntries(queuedOnly: true)
             let now = service.nowMs
             return try jsonResponse(JSONValue.object([
-                "destinations": .array(try await service.mailbox.queuedByDestination().map { summary in
+                "destinations": .array(try await service.queuedByDestination().map { summary in
                     .object(["node": .string(summary.node), "queued": .int(Int64(summary.count)), "oldestAgeMs": .int(now - summary.oldestMs)])
                 }),
                 "items": .array(entries.map { mailboxJSON($0, nowMs: now) }),
@@ -154,9 +154,9 @@ extension HubRoutes {
     /// whether it overran it) and the transfers between nodes.
     func journeyJSON(_ dossier: NationalDossier) async throws -> JSONValue {
         let now = service.nowMs
-        let stored = try await service.index.path(of: dossier.code)
+        let stored = try await service.path(of: dossier.code)
         let path = stored.isEmpty ? (dossier.filingStay.map { [$0] } ?? []) : stored
-        let transfers = try await service.mailbox.entries(queuedOnly: false, dossier: dossier.code, limit: 200)
+        let transfers = try await service.mailboxEntries(queuedOnly: false, dossier: dossier.code, limit: 200)
         guard case .object(var members) = dossierJSON(dossier) else { return dossierJSON(dossier) }
         members["path"] = .array(path.map { hop in
             let end = hop.leftAtMs ?? now

@@ -3,9 +3,9 @@ import HTTPTypes
 import Logging
 import Hummingbird
 import MotCuaCore
+import MotCuaHTTP
 import MotCuaProtocol
 import MotCuaSecurity
-import MotCuaStore
 import NIOCore
 
 /// The hub's endpoints; each is authorised by the identity in the client certificate.
@@ -19,7 +19,7 @@ struct HubRoutes {
         }
         router.post("/v1/replication/batches") { request, context in
             guard case .node(let nodeID)? = context.peer else {
-                throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates may ship a log; you are \(context.peer?.uri ?? "nobody")")
+                throw Problem(.forbidden, "federation.identity-not-allowed", "only node certificates may ship a log; you are \(context.peer?.uri ?? "nobody")")
             }
             // Received in full before the permit: a node on a slow link must not hold one while its bytes
             // trickle in (a batch is at most about 1 MiB of bytes; parsed and planned it is a few MB).
@@ -34,14 +34,14 @@ struct HubRoutes {
                         batch = try ReplicationBatch.parseWire(String(buffer: buffer))
                     }
                 } catch {
-                    throw HubProblem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
+                    throw Problem(.badRequest, "replication.malformed-batch", "the batch is not a replication batch: \(error)")
                 }
                 return try await service.receive(batch, from: nodeID)
             }
             switch decision {
             case .refuse(let reason):
                 let forbidden = reason.contains("certificate")
-                throw HubProblem(forbidden ? .forbidden : .unprocessableContent, forbidden ? "federation.identity-not-allowed" : "replication.refused", reason)
+                throw Problem(forbidden ? .forbidden : .unprocessableContent, forbidden ? "federation.identity-not-allowed" : "replication.refused", reason)
             default:
                 return try jsonResponse(try JSONValue.from(decision.reply!))
             }
@@ -51,7 +51,7 @@ struct HubRoutes {
         // time (a lost WAL, a restored backup) finds out before it hands out a code the hub has seen.
         router.post("/v1/replication/head") { request, context in
             guard case .node(let nodeID)? = context.peer else {
-                throw HubProblem(.forbidden, "federation.identity-not-allowed", "only node certificates report a log head")
+                throw Problem(.forbidden, "federation.identity-not-allowed", "only node certificates report a log head")
             }
             let buffer = try await request.body.collect(upTo: 16 * 1024)
             struct Body: Decodable {
@@ -61,21 +61,14 @@ struct HubRoutes {
             }
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), body.headSeq >= 0,
                   (body.days?.count ?? 0) <= 31 else {
-                throw HubProblem(.badRequest, "request.malformed", "expected {\"headSeq\": <the last seq of your log>, \"days\": [\"yyMMdd\", …]}")
+                throw Problem(.badRequest, "request.malformed", "expected {\"headSeq\": <the last seq of your log>, \"days\": [\"yyMMdd\", …]}")
             }
-            let standing = try await service.index.standing(of: nodeID)
-            try await service.index.recordReportedHead(nodeID, headSeq: body.headSeq, nowMs: service.nowMs)
+            let (standing, numbers) = try await service.reportHead(of: nodeID, headSeq: body.headSeq, days: body.days ?? [])
             var answer: [String: JSONValue] = [
                 "appliedSeq": .int(standing.appliedSeq), "appliedHash": .string(standing.appliedHash),
                 "logBehindHub": .bool(body.headSeq < standing.appliedSeq),
             ]
-            if body.headSeq < standing.appliedSeq {
-                service.logger.error("node log behind the hub", metadata: [
-                    "node.id": "\(nodeID)", "node.head": "\(body.headSeq)", "hub.applied": "\(standing.appliedSeq)",
-                ])
-                let numbers = try await service.index.highestNumbers(of: nodeID, days: body.days ?? [])
-                answer["highestNumbers"] = .object(numbers.mapValues { .int(Int64($0)) })
-            }
+            if let numbers { answer["highestNumbers"] = .object(numbers.mapValues { .int(Int64($0)) }) }
             return try jsonResponse(JSONValue.object(answer))
         }
 
@@ -84,16 +77,16 @@ struct HubRoutes {
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("status") { _, _ in try await status() }
         national.get("nodes") { _, _ in
-            try jsonResponse(JSONValue.object(["items": .array(try await service.index.standings().map(Self.standingJSON))]))
+            try jsonResponse(JSONValue.object(["items": .array(try await service.standings().map(Self.standingJSON))]))
         }
         national.post("nodes") { request, context in
             let buffer = try await request.body.collect(upTo: 64 * 1024)
             struct Body: Decodable { var id: String }
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)) else {
-                throw HubProblem(.badRequest, "request.malformed", "expected {\"id\": \"<node id>\"}")
+                throw Problem(.badRequest, "request.malformed", "expected {\"id\": \"<node id>\"}")
             }
             guard body.id.wholeMatch(of: /[a-z0-9][a-z0-9-]{0,31}/) != nil else {
-                throw HubProblem(.unprocessableContent, "node.invalid-id", "a node id is 1-32 lower-case letters, digits or '-'")
+                throw Problem(.unprocessableContent, "node.invalid-id", "a node id is 1-32 lower-case letters, digits or '-'")
             }
             let added = try await service.admit([body.id])
             context.logger.notice("node admitted", metadata: ["node.id": "\(body.id)", "by": "\(context.peer?.uri ?? "")"])
@@ -103,22 +96,22 @@ struct HubRoutes {
         national.delete("nodes/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard try await service.dismiss(id) else {
-                throw HubProblem(.notFound, "node.not-member", "node \(id.prefix(64)) is not a member")
+                throw Problem(.notFound, "node.not-member", "node \(id.prefix(64)) is not a member")
             }
             context.logger.notice("node removed", metadata: ["node.id": "\(id)", "by": "\(context.peer?.uri ?? "")"])
             return try jsonResponse(JSONValue.object(["node": .string(id), "member": .bool(false)]))
         }
         national.post("nodes/:id/release") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard try await service.index.release(id) else {
-                throw HubProblem(.notFound, "node.not-quarantined", "node \(quoted(id)) is not quarantined")
+            guard try await service.release(id) else {
+                throw Problem(.notFound, "node.not-quarantined", "node \(quoted(id)) is not quarantined")
             }
             return try jsonResponse(JSONValue.object(["node": .string(id), "released": .bool(true)]))
         }
         national.get("dossiers/:code") { _, context in
             let code = context.parameters.get("code") ?? ""
-            guard let dossier = try await service.index.dossier(code) else {
-                throw HubProblem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) in the national index")
+            guard let dossier = try await service.dossier(code) else {
+                throw Problem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) in the national index")
             }
             return try jsonResponse(try await journeyJSON(dossier))
         }
@@ -128,7 +121,7 @@ struct HubRoutes {
             filter.node = query.get("node")
             if let status = query.get("status") {
                 guard let value = Int(status), (1...10).contains(value) else {
-                    throw HubProblem(.badRequest, "request.invalid-parameter", "status: a national status code from 1 to 10")
+                    throw Problem(.badRequest, "request.invalid-parameter", "status: a national status code from 1 to 10")
                 }
                 filter.status = value
             }
@@ -137,7 +130,7 @@ struct HubRoutes {
             filter.holderNode = query.get("holderNode")
             if let cross = query.get("crossNode") {
                 guard cross == "true" || cross == "false" else {
-                    throw HubProblem(.badRequest, "request.invalid-parameter", "crossNode: true or false")
+                    throw Problem(.badRequest, "request.invalid-parameter", "crossNode: true or false")
                 }
                 filter.crossNode = cross == "true"
             }
@@ -145,11 +138,11 @@ struct HubRoutes {
             filter.after = query.get("cursor")
             if let limit = query.get("limit") {
                 guard let value = Int(limit), (1...500).contains(value) else {
-                    throw HubProblem(.badRequest, "request.invalid-parameter", "limit: from 1 to 500")
+                    throw Problem(.badRequest, "request.invalid-parameter", "limit: from 1 to 500")
                 }
                 filter.limit = value
             }
-            let page = try await service.index.dossiers(filter)
+            let page = try await service.dossiers(filter)
             return try jsonResponse(JSONValue.object([
                 "items": .array(page.items.map(dossierJSON)), "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
             ]))
@@ -158,7 +151,7 @@ struct HubRoutes {
 
     func status() async throws -> Response {
         let nowMs = service.nowMs
-        let summaries = try await service.index.summaries(nowMs: nowMs)
+        let summaries = try await service.summaries()
         var totals: [Int: Int] = [:]
         var nodes: [JSONValue] = []
         for summary in summaries {
@@ -232,7 +225,7 @@ struct OperatorOnlyMiddleware: RouterMiddleware {
         next: (Request, FederationRequestContext) async throws -> Response
     ) async throws -> Response {
         guard case .operator? = context.peer else {
-            throw HubProblem(.forbidden, "federation.identity-not-allowed", "the national API needs an operator certificate; you are \(context.peer?.uri ?? "nobody")")
+            throw Problem(.forbidden, "federation.identity-not-allowed", "the national API needs an operator certificate; you are \(context.peer?.uri ?? "nobody")")
         }
         return try await next(request, context)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MotCuaHTTP
 import MotCuaStore
 import NIOCore
 import ServiceLifecycle
@@ -24,7 +25,7 @@ public func buildNodeApplication(
     service: NodeService, logger: Logger, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: NodeRequestContext.self)
-    router.middlewares.add(ProblemMiddleware())
+    router.middlewares.add(ProblemMiddleware<NodeRequestContext>(server: "node", map: Problem.from))
     router.middlewares.add(StorageHealthMiddleware(health: service.health))
     NodeRoutes(service: service).register(on: router)
     return Application(

@@ -81,7 +81,7 @@ public final class NodeHealth: Sendable {
     /// Throws the 503 of the first hold, if any.
     func checkWritable() throws {
         guard let condition = state.withLock({ state in let holds = state.holds; return Hold.allCases.compactMap { holds[$0] }.first }) else { return }
-        throw Problem(.serviceUnavailable, condition.code, Self.advice(condition))
+        throw NodeError(.unavailable, condition.code, Self.advice(condition))
     }
 
     static func advice(_ condition: Condition) -> String {

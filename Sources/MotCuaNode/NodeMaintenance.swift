@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MotCuaCore
 import MotCuaStore
 import ServiceLifecycle
 

@@ -83,13 +83,13 @@ public final class NodeService: Sendable {
         do {
             database = try NodeDatabase(path: configuration.databasePath)
         } catch where StorageFailure.isCorrupt(error) {
-            throw Problem(.internalServerError, "node.database-damaged", Self.damagedAdvice(configuration.databasePath, "\(error)"))
+            throw NodeError(.damaged, "node.database-damaged", Self.damagedAdvice(configuration.databasePath, "\(error)"))
         }
         // Refuse to start on a damaged file rather than serve from it (bounded: the first 20 problems).
         let problems = try await database.fileProblems(limit: 20)
         guard problems.isEmpty else {
             try? database.close()
-            throw Problem(.internalServerError, "node.database-damaged", Self.damagedAdvice(configuration.databasePath, problems.prefix(5).joined(separator: "; ")))
+            throw NodeError(.damaged, "node.database-damaged", Self.damagedAdvice(configuration.databasePath, problems.prefix(5).joined(separator: "; ")))
         }
         self.database = database
         health = NodeHealth(logger: logger)
@@ -112,7 +112,7 @@ public final class NodeService: Sendable {
         // A data folder belongs to one node for good: starting p02 on p01's file would mix two logs.
         if let owner = try await database.meta("node.id") {
             guard owner == configuration.nodeID else {
-                throw Problem(.internalServerError, "node.data-dir-owned",
+                throw NodeError(.damaged, "node.data-dir-owned",
                               "\(configuration.databasePath) belongs to node \(owner), not \(configuration.nodeID); use --node-id \(owner) or another --data-dir")
             }
         } else {
@@ -223,7 +223,7 @@ public final class NodeService: Sendable {
     /// Loads the sample catalogue, a province's units and its demo officers (idempotent).
     public func seedDemo(units: [AdministrativeUnit], password: String) async throws {
         let problems = UnitDirectory(units).validate()
-        guard problems.isEmpty else { throw Problem(.internalServerError, "seed.invalid-units", problems.joined(separator: "; ")) }
+        guard problems.isEmpty else { throw NodeError(.damaged, "seed.invalid-units", problems.joined(separator: "; ")) }
         try await database.upsertUnits(units)
         try await database.upsertProcedures(SampleCatalogue.procedures)
         let hash = PasswordHasher.hash(password, cost: configuration.passwordCost)
@@ -279,12 +279,12 @@ public final class NodeService: Sendable {
 
     /// Checks a password and opens a session; the token is returned once and stored only as a hash.
     public func login(username: String, password: String, client: String? = nil) async throws -> (token: String, expiresAt: Date, officer: OfficerRecord) {
-        let refused = Problem(.unauthorized, "auth.invalid-credentials", "unknown user name or wrong password")
+        let refused = NodeError(.unauthenticated, "auth.invalid-credentials", "unknown user name or wrong password")
         let clientKey = Self.throttleKey(client: client)
         let pairKey = "login:" + username.lowercased().prefix(64) + "|" + clientKey
         let at = now()
         if let wait = loginThrottle.wait(pairKey, at: at) ?? loginClientThrottle.wait(clientKey, at: at) {
-            throw Problem.tooManyAttempts(
+            throw NodeError.tooManyAttempts(
                 "auth.too-many-attempts", "too many failed logins from this client; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
         }
         // Counted as a failure before the slow check, so that requests sent at once cannot all get through
@@ -335,7 +335,7 @@ public final class NodeService: Sendable {
         let wait = lookupPairThrottle.wait(code + "|" + clientKey, at: at) ?? lookupClientThrottle.wait(clientKey, at: at)
             ?? lookupCodeThrottle.wait(code, at: at)
         if let wait {
-            throw Problem.tooManyAttempts(
+            throw NodeError.tooManyAttempts(
                 "lookup.too-many-attempts",
                 "too many wrong ID numbers; try again in \(Int(wait.rounded(.up))) s, or use the lookup secret printed on your receipt", retryAfter: wait)
         }
@@ -356,7 +356,7 @@ public final class NodeService: Sendable {
         guard code.utf8.count <= Self.longestCode else { return nil }
         let clientKey = Self.throttleKey(client: client)
         if let wait = secretClientThrottle.wait(clientKey, at: now()) {
-            throw Problem.tooManyAttempts("lookup.too-many-attempts", "too many wrong lookup secrets; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
+            throw NodeError.tooManyAttempts("lookup.too-many-attempts", "too many wrong lookup secrets; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
         }
         // Counted before the read (parallel guesses all count), taken back on a match.
         secretClientThrottle.recordFailure(clientKey, at: now())
@@ -438,7 +438,7 @@ public final class NodeService: Sendable {
                 throw StoreError.dossierNotFound(code)
             }
         } else {
-            throw Problem.unauthenticated
+            throw NodeError.unauthenticated
         }
         let normalizedID = applicantIdNumber?.trimmingCharacters(in: .whitespaces)
         let assigneeRecord: OfficerRecord?
@@ -522,21 +522,21 @@ public final class NodeService: Sendable {
     /// restore can help).
     public func acceptLogLoss(reason: String, officer: OfficerRecord) async throws -> (seq: Int64, lostFrom: Int64, lostTo: Int64) {
         guard health.isHeld(.logBehindHub) else {
-            throw Problem(.conflict, "node.log-not-behind", "this node's log is not behind the hub; there is no loss to accept")
+            throw NodeError(.conflict, "node.log-not-behind", "this node's log is not behind the hub; there is no loss to accept")
         }
         // One at a time: a second operator's call waits for nothing and is told so.
         guard acceptingLoss.withLock({ busy in defer { busy = true }; return !busy }) else {
-            throw Problem(.conflict, "node.recovery-in-progress", "another accept-log-loss is running at this node")
+            throw NodeError(.conflict, "node.recovery-in-progress", "another accept-log-loss is running at this node")
         }
         defer { acceptingLoss.withLock { $0 = false } }
         guard let agent = replication else {
-            throw Problem(.conflict, "node.standalone", "a standalone node has no hub to resume from")
+            throw NodeError(.conflict, "node.standalone", "a standalone node has no hub to resume from")
         }
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.count >= 10 else { throw DossierError.invalid(field: "reason", reason: "say in a sentence what was lost and why (at least 10 characters)") }
         let position: NodeDatabase.HubPosition
         do { position = try await agent.askHub() } catch {
-            throw Problem(.serviceUnavailable, "hub.unreachable", "the hub must answer to resume after a loss (its position and the codes it holds): \(error)")
+            throw NodeError(.unavailable, "hub.unreachable", "the hub must answer to resume after a loss (its position and the codes it holds): \(error)")
         }
         let head = try await database.head()
         let seq: Int64
@@ -545,7 +545,7 @@ public final class NodeService: Sendable {
                 hub: position, actor: "officer:\(officer.username)", reason: trimmed, at: now(),
                 acknowledgedKeys: (ReplicationAgent.acknowledgedSeqKey, ReplicationAgent.acknowledgedHashKey))
         } catch StoreError.logNotBehind {
-            throw Problem(.conflict, "node.log-diverged",
+            throw NodeError(.conflict, "node.log-diverged",
                           "the hub holds another event at seq \(position.appliedSeq) than this log does: accepting cannot reconcile two versions of the log; restore the database from a backup")
         }
         try? ReplicationAgent.writePositionFile(configuration.replicationPositionPath, seq: position.appliedSeq, hash: position.appliedHash)

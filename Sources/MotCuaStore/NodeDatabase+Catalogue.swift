@@ -2,42 +2,6 @@ import Foundation
 import GRDB
 import MotCuaCore
 
-/// An officer account as stored (the password only as a hash).
-public struct OfficerRecord: Sendable, Hashable, Codable {
-    public var username: String
-    public var fullName: String
-    public var passwordHash: String
-    public var roles: [OfficerRole]
-    public var units: [String]
-    public var active: Bool
-
-    public init(username: String, fullName: String, passwordHash: String, roles: [OfficerRole], units: [String], active: Bool = true) {
-        self.username = username
-        self.fullName = fullName
-        self.passwordHash = passwordHash
-        self.roles = roles
-        self.units = units
-        self.active = active
-    }
-}
-
-/// A paging filter for the catalogue.
-public struct ProcedureFilter: Sendable {
-    public var level: AdministrativeLevel?
-    public var onlineMode: OnlineMode?
-    public var text: String?
-    public var after: String?
-    public var limit: Int
-
-    public init(level: AdministrativeLevel? = nil, onlineMode: OnlineMode? = nil, text: String? = nil, after: String? = nil, limit: Int = 50) {
-        self.level = level
-        self.onlineMode = onlineMode
-        self.text = text
-        self.after = after
-        self.limit = limit
-    }
-}
-
 extension NodeDatabase {
     // MARK: - Meta
 

@@ -2,44 +2,6 @@ import Foundation
 import GRDB
 import MotCuaCore
 
-/// What the queue of officers can be filtered by.
-public struct DossierFilter: Sendable {
-    /// Dossiers held by this unit or any unit beneath it.
-    public var units: [String]?
-    public var status: Int?
-    public var procedureCode: String?
-    public var overdueAt: Date?
-    public var dueBefore: Date?
-    /// Rowid of the last item of the previous page.
-    public var after: Int64?
-    public var limit: Int
-
-    public init(
-        units: [String]? = nil, status: Int? = nil, procedureCode: String? = nil, overdueAt: Date? = nil,
-        dueBefore: Date? = nil, after: Int64? = nil, limit: Int = 50
-    ) {
-        self.units = units
-        self.status = status
-        self.procedureCode = procedureCode
-        self.overdueAt = overdueAt
-        self.dueBefore = dueBefore
-        self.after = after
-        self.limit = limit
-    }
-}
-
-/// A page of the queue.
-public struct DossierPage: Sendable {
-    public var items: [Dossier]
-    public var nextCursor: Int64?
-}
-
-/// A stored component file.
-public struct StoredComponent: Sendable {
-    public var component: ReceivedComponent
-    public var bytes: [UInt8]
-}
-
 /// What the caller must supply to turn a submission into a stored dossier, computed outside the
 /// transaction from cached catalogue and unit data.
 public struct IntakePlan: Sendable {

@@ -2,39 +2,6 @@ import Foundation
 import GRDB
 import MotCuaCore
 
-/// A retry key a client sent with a write (`Idempotency-Key`), claimed in the same transaction as the change.
-public struct IdempotencyClaim: Sendable, Hashable {
-    /// What the key is for (e.g. `submit:applicant`, `act:<code>:receive:officer:alice`): one key per scope.
-    public var scope: String
-    public var key: String
-    /// SHA-256 of the request (method, path and body): the same key with another request is refused.
-    public var requestSHA256: String
-    public var atMs: Int64
-
-    public init(scope: String, key: String, requestSHA256: String, atMs: Int64) {
-        self.scope = scope
-        self.key = key
-        self.requestSHA256 = requestSHA256
-        self.atMs = atMs
-    }
-
-    /// Inside the change's transaction; a key already claimed fails the transaction (a unique constraint),
-    /// so of two racing requests with one key only one changes anything.
-    func claim(dossierCode: String, db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO idempotency_keys(scope, key, request_sha256, dossier_code, created_at_ms) VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [scope, key, requestSHA256, dossierCode, atMs])
-    }
-}
-
-/// A key as stored: which request claimed it, its dossier, and the answer once stored.
-public struct IdempotencyRecord: Sendable, Hashable {
-    public var requestSHA256: String
-    public var dossierCode: String
-    public var status: Int?
-    public var response: String?
-}
-
 /// What `motcua node check` and the start-up check found.
 public struct IntegrityReport: Sendable, Codable {
     /// `PRAGMA quick_check` (pages, B-trees, indexes), at most `limit` problems; empty when sound.

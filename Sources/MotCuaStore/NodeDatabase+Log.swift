@@ -3,17 +3,6 @@ import GRDB
 import MotCuaCore
 import Synchronization
 
-/// The result of re-walking the log.
-public struct ChainReport: Sendable, Codable {
-    public var eventsChecked: Int64
-    public var headSeq: Int64
-    public var headHash: String
-    public var intact: Bool
-    /// The first link that does not hold, in words, and its seq.
-    public var firstBreak: String?
-    public var firstBreakSeq: Int64?
-}
-
 extension NodeDatabase {
     /// Appends an event at the head of the chain, inside the caller's transaction; returns its seq.
     static func append(_ draft: EventDraft, db: Database) throws -> Int64 {

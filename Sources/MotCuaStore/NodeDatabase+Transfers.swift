@@ -2,17 +2,6 @@ import Foundation
 import GRDB
 import MotCuaCore
 
-/// A transfer waiting in (or gone from) the node's outbox.
-public struct OutboxItem: Sendable {
-    public var order: TransferOrder
-    public var dossier: Dossier
-    public var createdAt: Date
-    public var attempts: Int
-    public var state: String
-    public var lastError: String?
-    public var destination: String?
-}
-
 /// A file of a dossier, to travel with a transfer.
 public struct DossierFile: Sendable {
     public var code: String

@@ -51,3 +51,13 @@ struct PreparedChange: Sendable {
         return seq
     }
 }
+
+extension IdempotencyClaim {
+    /// Inside the change's transaction; a key already claimed fails the transaction (a unique constraint),
+    /// so of two racing requests with one key only one changes anything.
+    func claim(dossierCode: String, db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO idempotency_keys(scope, key, request_sha256, dossier_code, created_at_ms) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [scope, key, requestSHA256, dossierCode, atMs])
+    }
+}

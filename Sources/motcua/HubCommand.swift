@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MotCuaHub
+import MotCuaProtocol
 import MotCuaSecurity
 import MotCuaStore
 import MotCuaTopology

@@ -304,7 +304,7 @@ struct NodeAPITests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let other = NodeConfiguration(dataDirectory: node.directory.path, nodeID: "p02", passwordCost: 4)
-        await #expect(throws: Problem.self) { _ = try await NodeService(configuration: other, logger: logger) }
+        await #expect(throws: NodeError.self) { _ = try await NodeService(configuration: other, logger: logger) }
         let same = NodeConfiguration(dataDirectory: node.directory.path, nodeID: "local", passwordCost: 4)
         #expect(try await NodeService(configuration: same, logger: logger).catalogueSize == SampleCatalogue.procedures.count)
     }

@@ -444,7 +444,7 @@ public final class Simulation {
             if standing.appliedSeq != head.seq || node.sender.acknowledgedSeq != head.seq { return false }
             if try await service.database.pendingTransferCount().count > 0 { return false }
         }
-        return try await hub.mailbox.queuedByDestination().isEmpty
+        return try await hub.queuedByDestination().isEmpty
     }
 
     func progress() async throws -> String {
@@ -459,7 +459,7 @@ public final class Simulation {
             }
             parts.append("\(node.id): head \(head), hub \(standing.appliedSeq), acked \(node.sender.acknowledgedSeq), \(phase), outbox \(pending)")
         }
-        return parts.joined(separator: "; ") + "; mailbox \(try await hub.mailbox.queuedByDestination())"
+        return parts.joined(separator: "; ") + "; mailbox \(try await hub.queuedByDestination())"
     }
 
     func checkFinal() async throws {

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MotCuaCore
+import MotCuaHTTP
 import MotCuaProtocol
-import MotCuaStore
 import NIOCore
 
 /// The public API of a node under `/v1`, plus health probes.
@@ -48,7 +48,7 @@ struct NodeRoutes {
         }
         v1.get("officers") { request, _ in
             _ = try await officer(request, roles: [.admin])
-            let officers = try await service.database.officers().map { officer in
+            let officers = try await service.officers().map { officer in
                 JSONValue.object([
                     "username": .string(officer.username), "fullName": .string(officer.fullName), "active": .bool(officer.active),
                     "roles": .array(officer.roles.map { .string($0.rawValue) }), "units": .array(officer.units.map(JSONValue.string)),
@@ -87,7 +87,7 @@ struct NodeRoutes {
             service.health.noteWriteSucceeded()
         }
         let conditions = service.health.conditions
-        let head = try await service.database.head()
+        let head = try await service.logHead()
         var answer: [String: JSONValue] = [
             "status": .string(conditions.isEmpty ? "ready" : "not-ready"), "nodeId": .string(service.configuration.nodeID),
             "logHead": .int(head.seq), "procedures": .int(Int64(service.catalogueSize)), "units": .int(Int64(service.allUnits().count)),
@@ -234,7 +234,7 @@ struct NodeRoutes {
         }
         // A receipt issued now carries the lookup secret kept since filing.
         var secret: String?
-        if case .receipt? = outcome.form { secret = try await service.database.lookupSecret(of: outcome.dossier.code) }
+        if case .receipt? = outcome.form { secret = try await service.lookupSecret(of: outcome.dossier.code) }
         return try await answer(view(outcome.dossier, form: outcome.form, lookupSecret: secret), status: .ok, claim: claim)
     }
 
@@ -256,7 +256,7 @@ struct NodeRoutes {
     /// The first answer to this key, when the key was used: as stored, or (if the node stopped between the
     /// commit and storing it) the dossier as it is now. A key used with another request is refused.
     func replay(_ claim: IdempotencyClaim, officer: OfficerRecord?, status: HTTPResponse.Status) async throws -> Response? {
-        guard let record = try await service.database.idempotencyRecord(scope: claim.scope, key: claim.key) else { return nil }
+        guard let record = try await service.idempotencyRecord(of: claim) else { return nil }
         guard record.requestSHA256 == claim.requestSHA256 else {
             throw Problem(.unprocessableContent, "request.idempotency-key-reused",
                           "this Idempotency-Key was used with another request; use a new key for a new request")
@@ -265,7 +265,7 @@ struct NodeRoutes {
         if let stored = record.status, let body = record.response {
             return jsonResponse(Array(body.utf8), status: .init(code: stored), headers: replayed)
         }
-        guard let dossier = try await service.database.dossier(record.dossierCode)?.dossier else { throw StoreError.dossierNotFound(record.dossierCode) }
+        guard let dossier = try await service.storedDossier(record.dossierCode) else { throw Problem.dossierNotFound(record.dossierCode) }
         let data = officer == nil ? try APIJSON.encoder.encode(try await publicView(dossier)) : try APIJSON.encoder.encode(view(dossier, form: nil))
         return jsonResponse(data, status: status, headers: replayed)
     }
@@ -276,8 +276,7 @@ struct NodeRoutes {
         let data = try APIJSON.encoder.encode(value)
         if let claim {
             let text = String(decoding: data, as: UTF8.self)
-            let database = service.database
-            Task { try? await database.storeIdempotentResponse(scope: claim.scope, key: claim.key, status: Int(status.code), response: text) }
+            service.keepAnswer(text, status: Int(status.code), for: claim)
         }
         return jsonResponse(data, status: status)
     }
@@ -285,7 +284,7 @@ struct NodeRoutes {
     func dossier(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let code = context.parameters.get("code") ?? ""
         if let officer = try await optionalOfficer(request) {
-            guard let dossier = try await service.dossier(code, officer: officer) else { throw StoreError.dossierNotFound(code) }
+            guard let dossier = try await service.dossier(code, officer: officer) else { throw Problem.dossierNotFound(code) }
             return try json(view(dossier, form: nil))
         }
         guard let idNumber = request.uri.queryParameters.get("idNumber"), !idNumber.isEmpty else {
@@ -293,7 +292,7 @@ struct NodeRoutes {
                           "look a dossier up with its code and the applicant's ID number: ?idNumber=<12 digits>")
         }
         guard let dossier = try await service.dossier(code, applicantIdNumber: idNumber, client: client(request, context)) else {
-            throw StoreError.dossierNotFound(code)
+            throw Problem.dossierNotFound(code)
         }
         return try json(try await publicView(dossier))
     }
@@ -317,7 +316,7 @@ struct NodeRoutes {
             throw Problem(.unprocessableContent, "lookup.credential-required",
                           "send {\"lookupSecret\": \"<the secret on your receipt>\"} or {\"idNumber\": \"<the applicant's 12-digit ID number>\"}")
         }
-        guard let found else { throw StoreError.dossierNotFound(code) }
+        guard let found else { throw Problem.dossierNotFound(code) }
         return try json(try await publicView(found))
     }
 
@@ -363,15 +362,15 @@ struct NodeRoutes {
     func events(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let officer = try await officer(request, roles: Set(OfficerRole.allCases))
         let code = context.parameters.get("code") ?? ""
-        guard try await service.dossier(code, officer: officer) != nil else { throw StoreError.dossierNotFound(code) }
-        return try json(Page(items: try await service.database.events(ofDossier: code), nextCursor: nil))
+        guard try await service.dossier(code, officer: officer) != nil else { throw Problem.dossierNotFound(code) }
+        return try json(Page(items: try await service.events(ofDossier: code), nextCursor: nil))
     }
 
     func components(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let officer = try await officer(request, roles: Set(OfficerRole.allCases))
         let code = context.parameters.get("code") ?? ""
-        guard try await service.dossier(code, officer: officer) != nil else { throw StoreError.dossierNotFound(code) }
-        let stored = try await service.database.components(of: code)
+        guard try await service.dossier(code, officer: officer) != nil else { throw Problem.dossierNotFound(code) }
+        let stored = try await service.components(of: code)
         let includeContent = request.uri.queryParameters.get("include") == "content"
         let items: [JSONValue] = stored.map { item in
             var fields: [String: JSONValue] = [
@@ -405,7 +404,7 @@ struct NodeRoutes {
 
     func publicView(_ dossier: Dossier) async throws -> PublicDossierView {
         let units = service.units
-        let events = try await service.database.events(ofDossier: dossier.code)
+        let events = try await service.events(ofDossier: dossier.code)
         let journey = await journey(of: dossier)
         return PublicDossierView(
             code: dossier.code, status: dossier.status, statusName: dossier.state.statusName,
@@ -447,7 +446,7 @@ struct NodeRoutes {
     func controlSheet(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let officer = try await officer(request, roles: Set(OfficerRole.allCases))
         let code = context.parameters.get("code") ?? ""
-        guard let dossier = try await service.dossier(code, officer: officer) else { throw StoreError.dossierNotFound(code) }
+        guard let dossier = try await service.dossier(code, officer: officer) else { throw Problem.dossierNotFound(code) }
         return try json(ProcessingControlSheet(dossier: dossier, now: service.now(), unitName: service.unitName))
     }
 
@@ -455,7 +454,7 @@ struct NodeRoutes {
     func transfers(_ request: Request) async throws -> Response {
         _ = try await officer(request, roles: Set(OfficerRole.allCases))
         let now = service.now()
-        let items = try await service.database.outbox(limit: try limit(request)).map { item -> JSONValue in
+        let items = try await service.outbox(limit: try limit(request)).map { item -> JSONValue in
             .object([
                 "transferId": .string(item.order.transferId), "dossier": .string(item.dossier.code), "kind": .string(item.order.kind.rawValue),
                 "fromUnit": .string(item.order.fromUnit), "toUnit": .string(item.order.toUnit),

@@ -1,6 +1,5 @@
 import Foundation
 import MotCuaCore
-import MotCuaStore
 
 /// A catalogue entry as the API shows it.
 struct ProcedureView: Encodable {

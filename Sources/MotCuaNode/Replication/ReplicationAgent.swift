@@ -227,7 +227,7 @@ public final class ReplicationAgent: Service, Sendable {
 
     /// What the hub holds of this node's log, asked now (for `accept-log-loss`); throws when it cannot be reached.
     public func askHub() async throws -> NodeDatabase.HubPosition {
-        guard let link = currentLink.withLock({ $0 }) else { throw Problem(.serviceUnavailable, "hub.unreachable", "the replication agent is not running") }
+        guard let link = currentLink.withLock({ $0 }) else { throw NodeError(.unavailable, "hub.unreachable", "the replication agent is not running") }
         return try await checkHead(link: link)
     }
 
@@ -244,7 +244,7 @@ public final class ReplicationAgent: Service, Sendable {
         let body = try JSONEncoder().encode(HeadReport(headSeq: head.seq, days: days))
         let (status, data) = try await link.call(.POST, "/v1/replication/head", body: body, timeout: 5)
         guard status == 200, let answer = try? JSONDecoder().decode(HeadAnswer.self, from: data) else {
-            throw Problem(.badGateway, "hub.unexpected-answer", "the hub answered the head check with HTTP \(status)")
+            throw NodeError(.upstream, "hub.unexpected-answer", "the hub answered the head check with HTTP \(status)")
         }
         let position = NodeDatabase.HubPosition(
             appliedSeq: answer.appliedSeq, appliedHash: answer.appliedHash, highestNumbers: answer.highestNumbers ?? [:])

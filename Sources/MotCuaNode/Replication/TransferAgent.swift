@@ -48,9 +48,8 @@ public final class TransferAgent: Service, Sendable {
     public func wake() { doorbell.ring() }
 
     public func run() async throws {
-        // A connection of its own: the long poll must not share one with the replication batches. Measured
-        // again with the hub's large HTTP/2 windows (2026-11-30): one shared connection per node cut the
-        // hub's idle RSS by 3 MB but cost its writer and task pool about 10 % more CPU per drained event.
+        // A connection of its own: the long poll must not share one with the replication batches (sharing
+        // saved a little memory and cost more CPU per event: docs/PERFORMANCE.md, "Design choices").
         let link = try FederationLink(configuration: configuration, logger: logger)
         currentLink.withLock { $0 = link }
         defer {

@@ -1,6 +1,5 @@
 import Foundation
 import MotCuaCore
-import MotCuaProtocol
 
 /// The national index as the hub uses it: node cursors and membership, the batch apply path, the unit
 /// directory and the nationwide queries. `HubDatabase` (SQLite) is today's implementation; another
@@ -61,6 +60,21 @@ public struct NodeStanding: Sendable, Codable, Hashable {
     /// The node's own log head as it last reported it; below `appliedSeq` the node lost part of its log.
     public var reportedHeadSeq: Int64?
 
+    public init(
+        nodeID: String, appliedSeq: Int64, appliedHash: String, lastContactMs: Int64?, lagMs: Int64?,
+        quarantinedReason: String?, quarantinedAtMs: Int64?, member: Bool = true, reportedHeadSeq: Int64?
+    ) {
+        self.nodeID = nodeID
+        self.appliedSeq = appliedSeq
+        self.appliedHash = appliedHash
+        self.lastContactMs = lastContactMs
+        self.lagMs = lagMs
+        self.quarantinedReason = quarantinedReason
+        self.quarantinedAtMs = quarantinedAtMs
+        self.member = member
+        self.reportedHeadSeq = reportedHeadSeq
+    }
+
     /// The node says its log ends before what the hub has applied: it lost events the hub holds.
     public var logBehindHub: Bool { reportedHeadSeq.map { $0 < appliedSeq } ?? false }
 
@@ -97,5 +111,12 @@ public struct NodeSummary: Sendable {
     public var dossiers: Int
     public var byStatus: [Int: Int]
     public var overdue: Int
+
+    public init(standing: NodeStanding, dossiers: Int, byStatus: [Int: Int], overdue: Int) {
+        self.standing = standing
+        self.dossiers = dossiers
+        self.byStatus = byStatus
+        self.overdue = overdue
+    }
 }
 
