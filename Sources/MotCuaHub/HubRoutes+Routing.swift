@@ -28,39 +28,25 @@ extension HubRoutes {
             let nodeID = try node(context)
             let buffer = try await request.body.collect(upTo: context.maxUploadSize)
             // The node is the certificate's, whatever the body says.
-            struct Body: Decodable {
-                struct Unit: Decodable {
-                    var code: String
-                    var name: String
-                    var level: AdministrativeLevel
-                    var parentCode: String?
-                }
-                var units: [Unit]
-            }
-            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)) else {
+            guard let body = try? JSONDecoder().decode(UnitRegistration.self, from: Data(buffer.readableBytesView)) else {
                 throw Problem(.badRequest, "request.malformed", "expected {\"units\": [{\"code\", \"name\", \"level\", \"parentCode\"}]}")
             }
-            guard body.units.count <= 100_000 else { throw Problem(.contentTooLarge, "request.too-many-units", "at most 100,000 units") }
-            let units = body.units.map { FederationUnit(code: $0.code, node: nodeID, name: $0.name, level: $0.level, parentCode: $0.parentCode) }
+            guard body.units.count <= UnitRegistration.maximumUnits else {
+                throw Problem(.contentTooLarge, "request.too-many-units", "at most \(UnitRegistration.maximumUnits) units")
+            }
+            let units = body.directoryEntries(node: nodeID)
             let conflicts = try await service.registerUnits(units, node: nodeID)
             guard conflicts.isEmpty else {
                 throw Problem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
             }
-            return try jsonResponse(JSONValue.object(["node": .string(nodeID), "units": .int(Int64(units.count))]))
+            return try encodedResponse(UnitRegistrationReceipt(node: nodeID, units: units.count))
         }
         router.get("/v1/federation/units") { request, context in
             guard context.peer != nil else { throw Problem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
             // Nodes poll this: an unchanged directory is answered with 304 and no body.
             let version = try await service.federationUnitsVersion()
             if request.uri.queryParameters.get("version") == version { return Response(status: .notModified) }
-            struct Page: Encodable {
-                var version: String
-                var items: [FederationUnit]
-            }
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json; charset=utf-8"
-            let body = try JSONEncoder().encode(Page(version: version, items: try await service.federationUnits()))
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return try encodedResponse(UnitDirectoryPage(version: version, items: try await service.federationUnits()))
         }
         router.post("/v1/federation/transfers") { request, context in
             let nodeID = try node(context)
@@ -70,13 +56,9 @@ extension HubRoutes {
                 throw Problem(.badRequest, "transfer.malformed", error.description)
             }
             switch decision {
-            case .enqueue(let entry), .duplicate(let entry):
-                return try jsonResponse(JSONValue.object([
-                    "transferId": .string(entry.transferId), "result": .string(decision.isDuplicate ? "duplicate" : "queued"),
-                    "destination": entry.destination.map(JSONValue.string) ?? .null,
-                ]))
-            case .refuse(let reason):
-                throw Problem(.unprocessableContent, "transfer.refused", reason)
+            case .enqueue(let entry): return try encodedResponse(TransferReceipt(entry, result: .queued))
+            case .duplicate(let entry): return try encodedResponse(TransferReceipt(entry, result: .duplicate))
+            case .refuse(let reason): throw Problem(.unprocessableContent, "transfer.refused", reason)
             }
         }
         router.get("/v1/federation/mailbox") { request, context in
@@ -101,20 +83,12 @@ extension HubRoutes {
         router.post("/v1/federation/mailbox/ack") { request, context in
             let nodeID = try node(context)
             let buffer = try await request.body.collect(upTo: 1 << 20)
-            struct Body: Decodable { var transferIds: [String] }
-            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), body.transferIds.count <= 1000 else {
+            guard let body = try? JSONDecoder().decode(MailboxAcknowledgement.self, from: Data(buffer.readableBytesView)),
+                  body.transferIds.count <= MailboxAcknowledgement.maximumIds else {
                 throw Problem(.badRequest, "request.malformed", "expected {\"transferIds\": [...]} with at most 1,000 ids")
             }
             let results = try await service.acknowledgeMailbox(body.transferIds, by: nodeID)
-            var answer: [String: JSONValue] = [:]
-            for (id, result) in results {
-                switch result {
-                case .remove: answer[id] = .string("acknowledged")
-                case .alreadyDone: answer[id] = .string("already-acknowledged")
-                case .ignore(let reason): answer[id] = .string("ignored: \(reason)")
-                }
-            }
-            return try jsonResponse(JSONValue.object(["results": .object(answer)]))
+            return try encodedResponse(MailboxAcknowledgementReceipt(results))
         }
         // The filing node shows its applicant the whole journey, wherever the dossier is now.
         router.get("/v1/federation/dossiers/:code/path") { _, context in

@@ -231,6 +231,21 @@ struct OperatorOnlyMiddleware: RouterMiddleware {
     }
 }
 
+/// An answer encoded from its type (keys sorted, as the canonical answers are).
+func encodedResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try HubJSON.encoder.encode(value))))
+}
+
+enum HubJSON {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
 func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) throws -> Response {
     var headers = HTTPFields()
     headers[.contentType] = "application/json; charset=utf-8"

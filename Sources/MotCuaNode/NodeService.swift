@@ -48,6 +48,8 @@ public final class NodeService: Sendable {
 
     /// A fresh random number from the shell's generator.
     func random() -> UInt64 { generator.withLock { $0.next() } }
+    /// The node's clock in milliseconds since 1970.
+    var nowMs: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// A fresh id in UUID form (version 4 bits set), lowercase.
     func newID() -> String {

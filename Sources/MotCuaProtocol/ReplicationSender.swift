@@ -40,48 +40,6 @@ public struct ReplicationSender: Sendable {
         case halted(reason: String)
     }
 
-    /// Exponential back-off with full jitter: after the n-th consecutive failure (n ≥ 1) the delay is
-    /// uniform in [0, min(cap, base · 2^(n−1))] and never below the floor, so a fleet of nodes whose hub
-    /// returns does not knock it over again in lock step.
-    public struct Backoff: Sendable, Hashable {
-        public var baseMs: Int64
-        public var capMs: Int64
-        /// The cap while nobody listens at the hub's address (the connection was refused): the hub process
-        /// is down or restarting, so an attempt costs it nothing, and the sooner a node tries again the
-        /// sooner it finds the hub back.
-        public var notListeningCapMs: Int64
-        public var floorMs: Int64
-
-        /// The defaults: 100 ms base, 1 s cap, 100 ms while the hub is not listening, 10 ms floor. A node
-        /// finds a restarted hub within a tenth of a second, and costs next to nothing trying while the hub
-        /// is down (docs/PERFORMANCE.md, "Design choices": the replication back-off).
-        public init(baseMs: Int64 = 100, capMs: Int64 = 1_000, notListeningCapMs: Int64 = 100, floorMs: Int64 = 10) {
-            self.baseMs = baseMs
-            self.capMs = capMs
-            self.notListeningCapMs = notListeningCapMs
-            self.floorMs = floorMs
-        }
-
-        /// The upper bound of the delay after `failures` consecutive failures; grows to the cap (the lower
-        /// one when nobody is listening), not past it.
-        public func ceilingMs(failures: Int, listening: Bool = true) -> Int64 {
-            let cap = listening ? capMs : min(capMs, notListeningCapMs)
-            let doublings = min(max(failures - 1, 0), 40)
-            let grown = baseMs.multipliedReportingOverflow(by: Int64(1) << Int64(doublings))
-            let ceiling = grown.overflow ? cap : min(cap, grown.partialValue)
-            return max(ceiling, floorMs)
-        }
-
-        /// A jittered delay after `failures` consecutive failures, drawn from `generator`.
-        public func delayMs(failures: Int, listening: Bool = true, using generator: inout some RandomNumberGenerator) -> Int64 {
-            // Uniform in 0...ceiling from the injected generator (never a global source); the modulo bias
-            // over 64 bits is immaterial for a back-off.
-            let ceiling = UInt64(ceilingMs(failures: failures, listening: listening))
-            let drawn = Int64(generator.next() % (ceiling + 1))
-            return max(drawn, floorMs)
-        }
-    }
-
     /// A commit the machine was told about: events up to `seq` existed at `at`. Kept to report lag.
     private struct CommitMark: Sendable, Hashable {
         var seq: Int64
@@ -94,7 +52,7 @@ public struct ReplicationSender: Sendable {
 
     public let nodeID: String
     public let limits: ReplicationLimits
-    public let backoff: Backoff
+    public let backoff: RetryBackoff
     public private(set) var phase: Phase = .notStarted
     /// The last position the hub acknowledged (as far as this node knows).
     public private(set) var acknowledgedSeq: Int64 = 0
@@ -110,7 +68,7 @@ public struct ReplicationSender: Sendable {
 
     /// A machine for `nodeID`; `seed` fixes the jitter sequence (the shell passes something random,
     /// tests a constant).
-    public init(nodeID: String, limits: ReplicationLimits = ReplicationLimits(), backoff: Backoff = Backoff(), seed: UInt64) {
+    public init(nodeID: String, limits: ReplicationLimits = ReplicationLimits(), backoff: RetryBackoff = .replication, seed: UInt64) {
         self.nodeID = nodeID
         self.limits = limits
         self.backoff = backoff

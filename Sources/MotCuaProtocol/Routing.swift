@@ -275,16 +275,10 @@ public enum TransferRouter {
 }
 
 /// The source's side: a transfer waits in the node's outbox until the hub has taken it; failed attempts
-/// are retried with exponential back-off (1 s doubling to 60 s) and jitter.
+/// are retried with `RetryBackoff.transferOutbox` (1 s doubling to 60 s, half jitter).
 public enum TransferOutboxPolicy {
-    public static let firstDelayMs: Int64 = 1_000
-    public static let maximumDelayMs: Int64 = 60_000
-
-    /// The time of the next attempt after `attempts` failures, with jitter in [50 %, 100 %] of the delay.
+    /// The time of the next attempt after `attempts` failures, for a draw `unitRandom` in [0, 1].
     public static func nextAttemptMs(afterFailures attempts: Int, nowMs: Int64, unitRandom: Double) -> Int64 {
-        let exponent = min(max(attempts - 1, 0), 16)
-        let delay = min(maximumDelayMs, firstDelayMs << Int64(exponent))
-        let jittered = Double(delay) * (0.5 + 0.5 * min(max(unitRandom, 0), 1))
-        return nowMs + Int64(jittered)
+        nowMs + RetryBackoff.transferOutbox.delayMs(failures: attempts, unitRandom: unitRandom)
     }
 }

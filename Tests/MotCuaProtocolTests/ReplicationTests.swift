@@ -476,7 +476,7 @@ struct ReplicationSenderTests {
         #expect(runA == runB)
         #expect(runA != delays(seed: 43))
 
-        let policy = ReplicationSender.Backoff()
+        let policy = RetryBackoff.replication
         #expect((1...7).map { policy.ceilingMs(failures: $0) } == [100, 200, 400, 800, 1000, 1000, 1000])
         #expect(policy.ceilingMs(failures: 1000) == 1000)
         for (index, delay) in runA.enumerated() {
@@ -496,10 +496,12 @@ struct ReplicationSenderTests {
     }
 
     @Test func aHubThatIsNotListeningIsTriedAgainWithinATenthOfASecond() {
-        let policy = ReplicationSender.Backoff()
+        let policy = RetryBackoff.replication
         #expect((1...5).map { policy.ceilingMs(failures: $0, listening: false) } == [100, 100, 100, 100, 100])
         // A lower cap than the general one never raises it.
-        #expect(ReplicationSender.Backoff(capMs: 80).ceilingMs(failures: 9, listening: false) == 80)
+        var lowCap = RetryBackoff.replication
+        lowCap.capMs = 80
+        #expect(lowCap.ceilingMs(failures: 9, listening: false) == 80)
 
         var (sender, _) = started(ack: 0, head: 3, seed: 5)
         var now = t0

@@ -93,6 +93,20 @@ struct TransferRouterTests {
         #expect(TransferOutboxPolicy.nextAttemptMs(afterFailures: 4, nowMs: 0, unitRandom: 1) == 8_000)
         #expect(TransferOutboxPolicy.nextAttemptMs(afterFailures: 40, nowMs: 100, unitRandom: 1) == 60_100)
     }
+
+    @Test func theMailboxPollBacksOffWithoutJitterToFiveSeconds() {
+        let poll = RetryBackoff.mailboxPoll
+        #expect((1...7).map { poll.delayMs(failures: $0, unitRandom: 0) } == [500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000])
+        #expect(poll.delayMs(failures: 3, unitRandom: 0.3) == poll.delayMs(failures: 3, unitRandom: 0.9))
+        // Half jitter stays in the upper half of the ceiling; full jitter reaches down to the floor.
+        var generator = SplitMix64(seed: 11)
+        let half = (0..<500).map { _ in RetryBackoff.transferOutbox.delayMs(failures: 2, using: &generator) }
+        #expect(half.allSatisfy { $0 >= 1_000 && $0 <= 2_000 })
+        #expect(half.min()! < 1_100 && half.max()! > 1_900)
+        #expect(RetryBackoff.replication.delayMs(failures: 3, unitRandom: 0) == 10)
+        #expect(RetryBackoff.replication.delayMs(failures: 3, unitRandom: 1) == 400)
+        #expect(RetryBackoff.replication.delayMs(failures: 3, unitRandom: .nan) == 400)
+    }
 }
 
 @Suite("National journey projection")

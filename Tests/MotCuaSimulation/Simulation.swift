@@ -153,6 +153,7 @@ public final class Simulation {
         }
         node.service = service
         node.sender = ReplicationSender(nodeID: node.id, limits: .sending, seed: random.next())
+        node.courier = TransferCourier(startedAtMs: clock.ms, seed: random.next())
         node.inFlight = nil
         node.tickAtMs = nil
         let position = try await ReplicationAgent.storedPosition(in: service.database)
@@ -384,26 +385,37 @@ public final class Simulation {
         if trace { say("  route \(node.id) at \(clock.ms)") }
         let reachable = !(faults && (node.partitionedUntilMs.map { $0 > clock.ms } ?? false))
         for item in try await service.database.dueTransfers(at: clock.now()) {
-            let lost = !reachable || (faults && chance(0.1))
-            if lost {
-                let next = TransferOutboxPolicy.nextAttemptMs(afterFailures: item.attempts + 1, nowMs: clock.ms, unitRandom: uniform(0, 1))
-                try await service.database.deferTransfer(item.order.transferId, until: Date(timeIntervalSince1970: Double(next) / 1000), error: "simulated loss")
-                continue
+            // What becomes of each hand-over is the node's `TransferCourier`'s to say, as in the agent.
+            let outcome: TransferCourier.HandOver
+            if !reachable || (faults && chance(0.1)) {
+                outcome = node.courier.unanswered(error: "simulated loss", attempts: item.attempts, nowMs: clock.ms)
+            } else {
+                let files = try await service.database.files(of: item.dossier.code).map { TransferFile(code: $0.code, fileName: $0.fileName, bytes: $0.bytes) }
+                let envelope = TransferEnvelope(order: item.order, fromNode: node.id, sentAt: item.createdAt, dossier: item.dossier, files: files)
+                let admission = try await hub.admitTransfer(try envelope.encoded(), from: node.id)
+                if faults && chance(0.1) {
+                    // The answer is lost on its way back: the transfer is sent again later (a duplicate).
+                    outcome = node.courier.unanswered(error: "answer lost", attempts: item.attempts, nowMs: clock.ms)
+                } else {
+                    // The hub's answers as the routes give them: 200 with a receipt, or 422 with the reason.
+                    switch admission {
+                    case .enqueue(let entry):
+                        outcome = node.courier.answered(status: 200, receipt: TransferReceipt(entry, result: .queued), detail: nil, attempts: item.attempts, nowMs: clock.ms)
+                    case .duplicate(let entry):
+                        outcome = node.courier.answered(status: 200, receipt: TransferReceipt(entry, result: .duplicate), detail: nil, attempts: item.attempts, nowMs: clock.ms)
+                    case .refuse(let reason):
+                        outcome = node.courier.answered(status: 422, receipt: nil, detail: reason, attempts: item.attempts, nowMs: clock.ms)
+                    }
+                }
             }
-            let files = try await service.database.files(of: item.dossier.code).map { TransferFile(code: $0.code, fileName: $0.fileName, bytes: $0.bytes) }
-            let envelope = TransferEnvelope(order: item.order, fromNode: node.id, sentAt: item.createdAt, dossier: item.dossier, files: files)
-            let admission = try await hub.admitTransfer(try envelope.encoded(), from: node.id)
-            // The answer may be lost on its way back: the transfer is sent again later (a duplicate).
-            if faults && chance(0.1) {
-                try await service.database.deferTransfer(item.order.transferId, until: clock.now().addingTimeInterval(1), error: "answer lost")
-                continue
-            }
-            switch admission {
-            case .enqueue(let entry), .duplicate(let entry):
-                try await service.database.markHandedOver(item.order.transferId, destination: entry.destination, at: clock.now())
-            case .refuse(let reason):
+            switch outcome {
+            case .handedOver(let destination):
+                try await service.database.markHandedOver(item.order.transferId, destination: destination, at: clock.now())
+            case .sendBack(let reason):
                 try await service.refuseOutgoing(item, reason: reason)
                 try await committed(node)
+            case .retry(let atMs, let error):
+                try await service.database.deferTransfer(item.order.transferId, until: Date(timeIntervalSince1970: Double(atMs) / 1000), error: error)
             }
         }
         guard reachable else { return }
@@ -514,6 +526,7 @@ final class SimNode {
     let officer: OfficerRecord
     var service: NodeService?
     var sender = ReplicationSender(nodeID: "", seed: 0)
+    var courier = TransferCourier(startedAtMs: 0, seed: 0)
     var inFlight: (id: Int, timeoutAtMs: Int64)?
     var tickAtMs: Int64?
     var partitionedUntilMs: Int64?

@@ -21,7 +21,8 @@ public struct RoutingStatus: Sendable, Codable {
 /// The node's routing shell (liên thông between nodes): registers the node's units at the hub, keeps the
 /// federation directory, ships the outbox of transfers (retrying with back-off while the hub is away),
 /// takes in the node's mailbox, applies each transfer once and acknowledges it. The decisions are the
-/// hub's `TransferRouter`, the node's `DossierMachine.accept` and `TransferOutboxPolicy`.
+/// node's `TransferCourier` (when, what became of a hand-over, how long to back off), the hub's
+/// `TransferRouter` and the node's `DossierMachine`; this shell does the I/O.
 public final class TransferAgent: Service, Sendable {
     let service: NodeService
     let configuration: ReplicationConfiguration
@@ -29,17 +30,18 @@ public final class TransferAgent: Service, Sendable {
     private let snapshot = Mutex(RoutingStatus())
     private let currentLink = Mutex<FederationLink?>(nil)
     private let doorbell = Doorbell()
+    private let courier: Mutex<TransferCourier>
     /// The directory version last fetched (the hub answers 304 while it is unchanged).
     private let directoryVersion = Mutex<String?>(nil)
     private let mailboxStop = Doorbell()
     /// How long the hub may hold a mailbox read open while nothing arrives (the long poll).
     static let mailboxWaitMs = 10_000
-    static let directoryRefreshSeconds: TimeInterval = 30
 
     public init(service: NodeService, configuration: ReplicationConfiguration, logger: Logger) {
         self.service = service
         self.configuration = configuration
         self.logger = logger
+        self.courier = Mutex(TransferCourier(startedAtMs: service.nowMs, seed: service.random()))
     }
 
     public var status: RoutingStatus { snapshot.withLock { $0 } }
@@ -74,40 +76,32 @@ public final class TransferAgent: Service, Sendable {
     }
 
     func outboxLoop(_ link: FederationLink, stopping: StopFlag) async {
-        let startedAt = service.now()
-        var directoryAt = Date.distantPast
-        var registeredAt: Date?
-        var registrationTriedAt = Date.distantPast
         while !Task.isCancelled && !stopping.isSet {
-            let now = service.now()
-            // Units are registered at start (retried every 5 s until the hub takes them) and again every 10 min.
-            if registeredAt.map({ now.timeIntervalSince($0) > 600 }) ?? (now.timeIntervalSince(registrationTriedAt) > 5) {
-                registrationTriedAt = now
-                if await registerUnits(link) { registeredAt = now }
+            for chore in courier.withLock({ $0.due(nowMs: service.nowMs) }) {
+                switch chore {
+                case .registerUnits:
+                    let taken = await registerUnits(link)
+                    courier.withLock { $0.unitsRegistered(taken, nowMs: service.nowMs) }
+                case .refreshDirectory:
+                    let fetched = await refreshDirectory(link)
+                    courier.withLock { $0.directoryRefreshed(fetched, nowMs: service.nowMs) }
+                }
             }
-            // Often while the federation starts (nodes register one by one), then every 30 s.
-            let interval = now.timeIntervalSince(startedAt) < 60 ? 2 : Self.directoryRefreshSeconds
-            if now.timeIntervalSince(directoryAt) > interval, await refreshDirectory(link) { directoryAt = now }
             let busy = await shipOutbox(link)
             link.refreshIfRotated()
-            await publish(registered: registeredAt != nil)
+            await publish(registered: courier.withLock { $0.unitsRegistered })
             if stopping.isSet { break }
             // Pending transfers waiting for their back-off are looked at again within a second.
-            if !busy { _ = await doorbell.wait(timeout: .seconds(1)) }
+            if !busy { _ = await doorbell.wait(timeout: .milliseconds(courier.withLock { $0.schedule.idleWaitMs })) }
         }
     }
 
     func mailboxLoop(_ link: FederationLink, stopping: StopFlag) async {
-        var failures = 0
         while !Task.isCancelled && !stopping.isSet {
-            switch await takeMailbox(link) {
-            case .some:
-                failures = 0
-            case .none:
-                // The hub is away or the link is cut: try again soon, backing off to 5 s.
-                failures += 1
-                _ = await mailboxStop.wait(timeout: .milliseconds(Int64(min(5_000, 250 << min(failures, 5)))))
-            }
+            let answered = await takeMailbox(link) != nil
+            // The hub is away or the link is cut: try again soon, backing off.
+            let delay = courier.withLock { $0.mailboxRead(answered: answered) }
+            if delay > 0 { _ = await mailboxStop.wait(timeout: .milliseconds(delay)) }
         }
     }
 
@@ -124,10 +118,11 @@ public final class TransferAgent: Service, Sendable {
 
     /// Tells the hub which units this node serves (so others can route to them).
     func registerUnits(_ link: FederationLink) async -> Bool {
-        let units = service.allUnits().map { FederationUnit(code: $0.code, node: service.configuration.nodeID, name: $0.name, level: $0.level, parentCode: $0.parentCode) }
+        let registration = UnitRegistration(units: service.allUnits().map {
+            UnitRegistration.Unit(code: $0.code, name: $0.name, level: $0.level, parentCode: $0.parentCode)
+        })
         do {
-            let body = try JSONEncoder().encode(["units": units])
-            let (status, data) = try await link.call(.PUT, "/v1/federation/units", body: body)
+            let (status, data) = try await link.call(.PUT, "/v1/federation/units", body: try JSONEncoder().encode(registration))
             guard status == 200 else {
                 note("registering units: HTTP \(status) \(String(decoding: data.prefix(300), as: UTF8.self))")
                 return false
@@ -144,11 +139,7 @@ public final class TransferAgent: Service, Sendable {
             let known = directoryVersion.withLock { $0 }
             let (status, data) = try await link.call(.GET, "/v1/federation/units" + (known.map { "?version=\($0)" } ?? ""), limit: 64 << 20)
             if status == 304 { return true }
-            struct Page: Decodable {
-                var version: String?
-                var items: [FederationUnit]
-            }
-            guard status == 200, let page = try? JSONDecoder().decode(Page.self, from: data) else { return false }
+            guard status == 200, let page = try? JSONDecoder().decode(UnitDirectoryPage.self, from: data) else { return false }
             try await service.setFederationDirectory(page.items)
             directoryVersion.withLock { $0 = page.version }
             return true
@@ -161,42 +152,50 @@ public final class TransferAgent: Service, Sendable {
     func shipOutbox(_ link: FederationLink) async -> Bool {
         guard let due = try? await service.database.dueTransfers(at: service.now()), !due.isEmpty else { return false }
         for item in due {
+            let outcome: TransferCourier.HandOver
             do {
                 let files = try await service.database.files(of: item.dossier.code).map { TransferFile(code: $0.code, fileName: $0.fileName, bytes: $0.bytes) }
                 let envelope = TransferEnvelope(
                     order: item.order, fromNode: service.configuration.nodeID, sentAt: item.createdAt, dossier: item.dossier, files: files)
                 let (status, data) = try await link.call(.POST, "/v1/federation/transfers", body: try envelope.encoded(), timeout: 30)
-                let answer = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
-                switch status {
-                case 200:
-                    note(nil)
-                    try await service.database.markHandedOver(item.order.transferId, destination: answer["destination"]?.stringValue, at: service.now())
-                    snapshot.withLock { $0.delivered += 1 }
-                    logger.info("transfer handed to the hub", metadata: [
-                        "transfer.id": "\(item.order.transferId)", "dossier": "\(item.dossier.code)", "to": "\(item.order.toUnit)",
-                    ])
-                case 400, 404, 409, 413, 422:
-                    // The hub cannot route it: the dossier comes back to the unit that sent it, with the reason.
-                    let reason = answer["detail"]?.stringValue ?? "the hub refused the transfer (HTTP \(status))"
-                    try await service.refuseOutgoing(item, reason: reason)
-                    logger.warning("transfer refused by the hub", metadata: ["transfer.id": "\(item.order.transferId)", "reason": "\(reason)"])
-                default:
-                    try await retry(item, error: "hub answered HTTP \(status)")
-                }
+                let receipt = status == 200 ? try? JSONDecoder().decode(TransferReceipt.self, from: data) : nil
+                let detail = status == 200 ? nil : (try? JSONDecoder().decode(JSONValue.self, from: data))?["detail"]?.stringValue
+                outcome = courier.withLock { $0.answered(status: status, receipt: receipt, detail: detail, attempts: item.attempts, nowMs: service.nowMs) }
             } catch {
                 // The hub is unreachable: this one waits for its back-off, the others for the next round.
-                try? await retry(item, error: "hub unreachable: \(error)")
+                let retry = courier.withLock { $0.unanswered(error: "\(error)", attempts: item.attempts, nowMs: service.nowMs) }
+                try? await settle(item, retry)
                 return false
+            }
+            do {
+                try await settle(item, outcome)
+            } catch {
+                // Not recorded (the disk, the database): the transfer is still pending and goes again; the
+                // hub keeps a transfer it sees twice once.
+                logger.error("cannot record a hand-over", metadata: ["transfer.id": "\(item.order.transferId)", "error": "\(error)"])
+                note("recording transfer \(item.order.transferId): \(error)")
             }
         }
         return true
     }
 
-    func retry(_ item: OutboxItem, error: String) async throws {
-        note(error)
-        let next = TransferOutboxPolicy.nextAttemptMs(
-            afterFailures: item.attempts + 1, nowMs: Int64(service.now().timeIntervalSince1970 * 1000), unitRandom: Double(service.random() >> 11) / Double(1 << 53))
-        try await service.database.deferTransfer(item.order.transferId, until: Date(timeIntervalSince1970: Double(next) / 1000), error: error)
+    /// Records what became of a hand-over.
+    func settle(_ item: OutboxItem, _ outcome: TransferCourier.HandOver) async throws {
+        switch outcome {
+        case .handedOver(let destination):
+            note(nil)
+            try await service.database.markHandedOver(item.order.transferId, destination: destination, at: service.now())
+            snapshot.withLock { $0.delivered += 1 }
+            logger.info("transfer handed to the hub", metadata: [
+                "transfer.id": "\(item.order.transferId)", "dossier": "\(item.dossier.code)", "to": "\(item.order.toUnit)",
+            ])
+        case .sendBack(let reason):
+            try await service.refuseOutgoing(item, reason: reason)
+            logger.warning("transfer refused by the hub", metadata: ["transfer.id": "\(item.order.transferId)", "reason": "\(reason)"])
+        case .retry(let atMs, let error):
+            note(error)
+            try await service.database.deferTransfer(item.order.transferId, until: Date(timeIntervalSince1970: Double(atMs) / 1000), error: error)
+        }
     }
 
     /// Takes in what waits in this node's mailbox (waiting up to 10 s for something to come): true when
@@ -253,7 +252,7 @@ public final class TransferAgent: Service, Sendable {
         }
         if !done.isEmpty {
             // An acknowledgement that does not arrive is harmless: the transfer comes again and is skipped.
-            _ = try? await link.call(.POST, "/v1/federation/mailbox/ack", body: try JSONEncoder().encode(["transferIds": done]))
+            _ = try? await link.call(.POST, "/v1/federation/mailbox/ack", body: try JSONEncoder().encode(MailboxAcknowledgement(transferIds: done)))
         }
         return !items.isEmpty
     }
