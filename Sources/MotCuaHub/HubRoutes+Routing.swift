@@ -98,52 +98,28 @@ extension HubRoutes {
                   dossier.node == nodeID || dossier.receivingNode == nodeID || dossier.holderNode == nodeID else {
                 throw Problem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) of yours in the national index")
             }
-            return try jsonResponse(try await journeyJSON(dossier))
+            return try encodedResponse(try await journey(dossier))
         }
 
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("mailbox") { _, _ in
             let entries = try await service.mailboxEntries(queuedOnly: true)
             let now = service.nowMs
-            return try jsonResponse(JSONValue.object([
-                "destinations": .array(try await service.queuedByDestination().map { summary in
-                    .object(["node": .string(summary.node), "queued": .int(Int64(summary.count)), "oldestAgeMs": .int(now - summary.oldestMs)])
-                }),
-                "items": .array(entries.map { mailboxJSON($0, nowMs: now) }),
-            ]))
+            return try encodedResponse(MailboxAnswer(
+                destinations: try await service.queuedByDestination().map { .init(node: $0.node, queued: $0.count, oldestAgeMs: now - $0.oldestMs) },
+                items: entries.map { MailboxEntryAnswer($0, nowMs: now) }))
         }
-    }
-
-    func mailboxJSON(_ entry: MailboxEntry, nowMs: Int64) -> JSONValue {
-        return .object([
-            "transferId": .string(entry.transferId), "dossier": .string(entry.dossierCode), "kind": .string(entry.kind.rawValue),
-            "source": .string(entry.source), "destination": entry.destination.map(JSONValue.string) ?? .null, "toUnit": .string(entry.toUnit),
-            "state": .string(entry.state.rawValue), "enqueuedAt": Self.time(entry.enqueuedAtMs), "ageMs": .int(nowMs - entry.enqueuedAtMs),
-            "attempts": .int(Int64(entry.attempts)), "acknowledgedAt": Self.time(entry.acknowledgedAtMs),
-            "reason": entry.reason.map(JSONValue.string) ?? .null,
-        ])
     }
 
     /// A dossier with its journey: every stay (node, unit, level, arrived, left, its step's due time and
     /// whether it overran it) and the transfers between nodes.
-    func journeyJSON(_ dossier: NationalDossier) async throws -> JSONValue {
+    func journey(_ dossier: NationalDossier) async throws -> JourneyAnswer {
         let now = service.nowMs
         let stored = try await service.path(of: dossier.code)
         let path = stored.isEmpty ? (dossier.filingStay.map { [$0] } ?? []) : stored
         let transfers = try await service.mailboxEntries(queuedOnly: false, dossier: dossier.code, limit: 200)
-        guard case .object(var members) = dossierJSON(dossier) else { return dossierJSON(dossier) }
-        members["path"] = .array(path.map { hop in
-            let end = hop.leftAtMs ?? now
-            return .object([
-                "index": .int(Int64(hop.index)), "node": hop.node.map(JSONValue.string) ?? .null, "unit": .string(hop.unit),
-                "level": hop.level.map(JSONValue.string) ?? .null, "step": hop.step.map(JSONValue.string) ?? .null,
-                "arrivedAt": Self.time(hop.arrivedAtMs), "receivedAt": Self.time(hop.receivedAtMs), "leftAt": Self.time(hop.leftAtMs),
-                "stepDueAt": Self.time(hop.stepDueAtMs), "late": .bool(hop.isLate(atMs: now)),
-                "spentMs": .int(max(0, end - (hop.receivedAtMs ?? hop.arrivedAtMs))),
-                "transitMs": hop.receivedAtMs.map { .int(max(0, $0 - hop.arrivedAtMs)) } ?? .null,
-            ])
-        })
-        members["transfers"] = .array(transfers.map { mailboxJSON($0, nowMs: now) })
-        return .object(members)
+        return JourneyAnswer(
+            dossier: NationalDossierAnswer(dossier, nowMs: now), path: path.map { JourneyAnswer.Stay($0, nowMs: now) },
+            transfers: transfers.map { MailboxEntryAnswer($0, nowMs: now) })
     }
 }

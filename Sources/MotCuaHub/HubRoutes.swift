@@ -13,9 +13,9 @@ struct HubRoutes {
     let service: HubService
 
     func register(on router: Router<FederationRequestContext>) {
-        router.get("/healthz") { _, _ in try jsonResponse(JSONValue.object(["status": .string("ok")])) }
+        router.get("/healthz") { _, _ in try encodedResponse(HealthAnswer()) }
         router.get("/v1/whoami") { _, context in
-            try jsonResponse(JSONValue.object(["identity": .string(context.peer?.uri ?? "")]))
+            try encodedResponse(IdentityAnswer(identity: context.peer?.uri ?? ""))
         }
         router.post("/v1/replication/batches") { request, context in
             guard case .node(let nodeID)? = context.peer else {
@@ -43,7 +43,8 @@ struct HubRoutes {
                 let forbidden = reason.contains("certificate")
                 throw Problem(forbidden ? .forbidden : .unprocessableContent, forbidden ? "federation.identity-not-allowed" : "replication.refused", reason)
             default:
-                return try jsonResponse(try JSONValue.from(decision.reply!))
+                guard let reply = decision.reply else { throw Problem(.internalServerError, "replication.no-reply", "the receiver gave no reply") }
+                return try encodedResponse(reply)
             }
         }
 
@@ -64,12 +65,9 @@ struct HubRoutes {
                 throw Problem(.badRequest, "request.malformed", "expected {\"headSeq\": <the last seq of your log>, \"days\": [\"yyMMdd\", …]}")
             }
             let (standing, numbers) = try await service.reportHead(of: nodeID, headSeq: body.headSeq, days: body.days ?? [])
-            var answer: [String: JSONValue] = [
-                "appliedSeq": .int(standing.appliedSeq), "appliedHash": .string(standing.appliedHash),
-                "logBehindHub": .bool(body.headSeq < standing.appliedSeq),
-            ]
-            if let numbers { answer["highestNumbers"] = .object(numbers.mapValues { .int(Int64($0)) }) }
-            return try jsonResponse(JSONValue.object(answer))
+            return try encodedResponse(HeadAnswer(
+                appliedSeq: standing.appliedSeq, appliedHash: standing.appliedHash, logBehindHub: body.headSeq < standing.appliedSeq,
+                highestNumbers: numbers))
         }
 
         registerRouting(on: router)
@@ -77,7 +75,7 @@ struct HubRoutes {
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("status") { _, _ in try await status() }
         national.get("nodes") { _, _ in
-            try jsonResponse(JSONValue.object(["items": .array(try await service.standings().map(Self.standingJSON))]))
+            try encodedResponse(ItemsAnswer(items: try await service.standings().map(NodeStandingAnswer.init)))
         }
         national.post("nodes") { request, context in
             let buffer = try await request.body.collect(upTo: 64 * 1024)
@@ -90,8 +88,7 @@ struct HubRoutes {
             }
             let added = try await service.admit([body.id])
             context.logger.notice("node admitted", metadata: ["node.id": "\(body.id)", "by": "\(context.peer?.uri ?? "")"])
-            return try jsonResponse(JSONValue.object(["node": .string(body.id), "member": .bool(true), "added": .bool(!added.isEmpty)]),
-                                    status: added.isEmpty ? .ok : .created)
+            return try encodedResponse(MembershipAnswer(node: body.id, member: true, added: !added.isEmpty), status: added.isEmpty ? .ok : .created)
         }
         national.delete("nodes/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -99,21 +96,21 @@ struct HubRoutes {
                 throw Problem(.notFound, "node.not-member", "node \(id.prefix(64)) is not a member")
             }
             context.logger.notice("node removed", metadata: ["node.id": "\(id)", "by": "\(context.peer?.uri ?? "")"])
-            return try jsonResponse(JSONValue.object(["node": .string(id), "member": .bool(false)]))
+            return try encodedResponse(MembershipAnswer(node: id, member: false))
         }
         national.post("nodes/:id/release") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard try await service.release(id) else {
                 throw Problem(.notFound, "node.not-quarantined", "node \(quoted(id)) is not quarantined")
             }
-            return try jsonResponse(JSONValue.object(["node": .string(id), "released": .bool(true)]))
+            return try encodedResponse(ReleaseAnswer(node: id))
         }
         national.get("dossiers/:code") { _, context in
             let code = context.parameters.get("code") ?? ""
             guard let dossier = try await service.dossier(code) else {
                 throw Problem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) in the national index")
             }
-            return try jsonResponse(try await journeyJSON(dossier))
+            return try encodedResponse(try await journey(dossier))
         }
         national.get("dossiers") { request, _ in
             let query = request.uri.queryParameters
@@ -143,78 +140,32 @@ struct HubRoutes {
                 filter.limit = value
             }
             let page = try await service.dossiers(filter)
-            return try jsonResponse(JSONValue.object([
-                "items": .array(page.items.map(dossierJSON)), "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
-            ]))
+            let nowMs = service.nowMs
+            return try encodedResponse(DossierPageAnswer(items: page.items.map { NationalDossierAnswer($0, nowMs: nowMs) }, nextCursor: page.nextCursor))
         }
     }
 
     func status() async throws -> Response {
         let nowMs = service.nowMs
         let summaries = try await service.summaries()
-        var totals: [Int: Int] = [:]
-        var nodes: [JSONValue] = []
+        var totals: [String: Int] = [:]
+        var nodes: [NodeStandingAnswer] = []
         for summary in summaries {
-            for (status, count) in summary.byStatus { totals[status, default: 0] += count }
-            var node = Self.standingFields(summary.standing)
-            node["dossiers"] = .int(Int64(summary.dossiers))
-            node["overdue"] = .int(Int64(summary.overdue))
+            for (status, count) in summary.byStatus { totals[String(status), default: 0] += count }
+            var node = NodeStandingAnswer(summary.standing)
+            node.dossiers = summary.dossiers
+            node.overdue = summary.overdue
             if let lag = service.lagPercentiles(of: summary.standing.nodeID) {
-                node["lagP50Ms"] = .int(lag.p50)
-                node["lagP99Ms"] = .int(lag.p99)
+                node.lagP50Ms = lag.p50
+                node.lagP99Ms = lag.p99
             }
-            node["byStatus"] = .object(Dictionary(uniqueKeysWithValues: summary.byStatus.map { (String($0.key), JSONValue.int(Int64($0.value))) }))
-            nodes.append(.object(node))
+            node.byStatus = Dictionary(uniqueKeysWithValues: summary.byStatus.map { (String($0.key), $0.value) })
+            nodes.append(node)
         }
-        return try jsonResponse(JSONValue.object([
-            "nodes": .array(nodes),
-            "totals": .object([
-                "dossiers": .int(Int64(summaries.reduce(0) { $0 + $1.dossiers })),
-                "overdue": .int(Int64(summaries.reduce(0) { $0 + $1.overdue })),
-                "byStatus": .object(Dictionary(uniqueKeysWithValues: totals.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
-            ]),
-            "at": .string(VietnamTime.format(Date(timeIntervalSince1970: Double(nowMs) / 1000))),
-        ]))
-    }
-
-    static func standingFields(_ standing: NodeStanding) -> [String: JSONValue] {
-        [
-            "id": .string(standing.nodeID), "appliedSeq": .int(standing.appliedSeq), "appliedHash": .string(standing.appliedHash),
-            "lagMs": standing.lagMs.map(JSONValue.int) ?? .null,
-            "lastContactAt": standing.lastContactMs.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null,
-            "quarantined": standing.quarantinedReason.map(JSONValue.string) ?? .null,
-            "member": .bool(standing.member),
-            "reportedHeadSeq": standing.reportedHeadSeq.map(JSONValue.int) ?? .null,
-            "logBehindHub": .bool(standing.logBehindHub),
-        ]
-    }
-
-    static func standingJSON(_ standing: NodeStanding) -> JSONValue { .object(standingFields(standing)) }
-
-    /// A time in ms since 1970 as the API writes it (ISO 8601, Vietnam time), or null.
-    static func time(_ ms: Int64?) -> JSONValue { ms.map { .string(VietnamTime.format(Date(timeIntervalSince1970: Double($0) / 1000))) } ?? .null }
-
-    func dossierJSON(_ dossier: NationalDossier) -> JSONValue {
-        let time = Self.time
-        return .object([
-            "code": .string(dossier.code), "node": .string(dossier.node), "status": .int(Int64(dossier.status)),
-            "statusName": .string(DossierState.statusName(dossier.status)), "state": dossier.state.map(JSONValue.string) ?? .null,
-            "receivingUnit": dossier.receivingUnit.map(JSONValue.string) ?? .null,
-            "competentUnit": dossier.competentUnit.map(JSONValue.string) ?? .null,
-            "unit": dossier.holderUnit.map(JSONValue.string) ?? .null,
-            "level": dossier.level.map(JSONValue.string) ?? .null,
-            "procedureCode": dossier.procedureCode.map(JSONValue.string) ?? .null,
-            "channel": dossier.channel.map(JSONValue.string) ?? .null,
-            "submittedAt": time(dossier.submittedAtMs), "receivedAt": time(dossier.receivedAtMs), "dueAt": time(dossier.dueAtMs),
-            "finishedAt": time(dossier.finishedAtMs), "returnedAt": time(dossier.returnedAtMs),
-            "overdue": .bool(dossier.isOverdue(atMs: service.nowMs)),
-            "flags": .object(dossier.flags.dictionary.mapValues(JSONValue.bool)),
-            "applicantRef": dossier.applicantRef.map(JSONValue.string) ?? .null, "lastSeq": .int(dossier.lastSeq),
-            "receivingNode": .string(dossier.receivingNode ?? dossier.node),
-            "competentNode": dossier.competentNode.map(JSONValue.string) ?? .null,
-            "holderNode": .string(dossier.holderNode ?? dossier.node),
-            "crossNode": .bool(dossier.crossNode),
-        ])
+        return try encodedResponse(StatusAnswer(
+            nodes: nodes,
+            totals: .init(dossiers: summaries.reduce(0) { $0 + $1.dossiers }, overdue: summaries.reduce(0) { $0 + $1.overdue }, byStatus: totals),
+            at: apiTime(nowMs)))
     }
 }
 
@@ -244,10 +195,4 @@ enum HubJSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
-}
-
-func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) throws -> Response {
-    var headers = HTTPFields()
-    headers[.contentType] = "application/json; charset=utf-8"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.canonicalText)))
 }
