@@ -39,14 +39,14 @@ extension HubRoutes {
             guard conflicts.isEmpty else {
                 throw Problem(.conflict, "federation.unit-taken", "these units are served by other nodes: \(conflicts.prefix(20).joined(separator: ", "))")
             }
-            return try encodedResponse(UnitRegistrationReceipt(node: nodeID, units: units.count))
+            return try json(UnitRegistrationReceipt(node: nodeID, units: units.count))
         }
         router.get("/v1/federation/units") { request, context in
             guard context.peer != nil else { throw Problem(.forbidden, "federation.identity-not-allowed", "a federation certificate is required") }
             // Nodes poll this: an unchanged directory is answered with 304 and no body.
             let version = try await service.federationUnitsVersion()
             if request.uri.queryParameters.get("version") == version { return Response(status: .notModified) }
-            return try encodedResponse(UnitDirectoryPage(version: version, items: try await service.federationUnits()))
+            return try json(UnitDirectoryPage(version: version, items: try await service.federationUnits()))
         }
         router.post("/v1/federation/transfers") { request, context in
             let nodeID = try node(context)
@@ -56,8 +56,8 @@ extension HubRoutes {
                 throw Problem(.badRequest, "transfer.malformed", error.description)
             }
             switch decision {
-            case .enqueue(let entry): return try encodedResponse(TransferReceipt(entry, result: .queued))
-            case .duplicate(let entry): return try encodedResponse(TransferReceipt(entry, result: .duplicate))
+            case .enqueue(let entry): return try json(TransferReceipt(entry, result: .queued))
+            case .duplicate(let entry): return try json(TransferReceipt(entry, result: .duplicate))
             case .refuse(let reason): throw Problem(.unprocessableContent, "transfer.refused", reason)
             }
         }
@@ -88,7 +88,7 @@ extension HubRoutes {
                 throw Problem(.badRequest, "request.malformed", "expected {\"transferIds\": [...]} with at most 1,000 ids")
             }
             let results = try await service.acknowledgeMailbox(body.transferIds, by: nodeID)
-            return try encodedResponse(MailboxAcknowledgementReceipt(results))
+            return try json(MailboxAcknowledgementReceipt(results))
         }
         // The filing node shows its applicant the whole journey, wherever the dossier is now.
         router.get("/v1/federation/dossiers/:code/path") { _, context in
@@ -98,14 +98,14 @@ extension HubRoutes {
                   dossier.node == nodeID || dossier.receivingNode == nodeID || dossier.holderNode == nodeID else {
                 throw Problem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) of yours in the national index")
             }
-            return try encodedResponse(try await journey(dossier))
+            return try json(try await journey(dossier))
         }
 
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("mailbox") { _, _ in
             let entries = try await service.mailboxEntries(queuedOnly: true)
             let now = service.nowMs
-            return try encodedResponse(MailboxAnswer(
+            return try json(MailboxAnswer(
                 destinations: try await service.queuedByDestination().map { .init(node: $0.node, queued: $0.count, oldestAgeMs: now - $0.oldestMs) },
                 items: entries.map { MailboxEntryAnswer($0, nowMs: now) }))
         }

@@ -13,9 +13,9 @@ struct HubRoutes {
     let service: HubService
 
     func register(on router: Router<FederationRequestContext>) {
-        router.get("/healthz") { _, _ in try encodedResponse(HealthAnswer()) }
+        router.get("/healthz") { _, _ in try json(HealthAnswer()) }
         router.get("/v1/whoami") { _, context in
-            try encodedResponse(IdentityAnswer(identity: context.peer?.uri ?? ""))
+            try json(IdentityAnswer(identity: context.peer?.uri ?? ""))
         }
         router.post("/v1/replication/batches") { request, context in
             guard case .node(let nodeID)? = context.peer else {
@@ -44,7 +44,7 @@ struct HubRoutes {
                 throw Problem(forbidden ? .forbidden : .unprocessableContent, forbidden ? "federation.identity-not-allowed" : "replication.refused", reason)
             default:
                 guard let reply = decision.reply else { throw Problem(.internalServerError, "replication.no-reply", "the receiver gave no reply") }
-                return try encodedResponse(reply)
+                return try json(reply)
             }
         }
 
@@ -65,7 +65,7 @@ struct HubRoutes {
                 throw Problem(.badRequest, "request.malformed", "expected {\"headSeq\": <the last seq of your log>, \"days\": [\"yyMMdd\", …]}")
             }
             let (standing, numbers) = try await service.reportHead(of: nodeID, headSeq: body.headSeq, days: body.days ?? [])
-            return try encodedResponse(HeadAnswer(
+            return try json(HeadAnswer(
                 appliedSeq: standing.appliedSeq, appliedHash: standing.appliedHash, logBehindHub: body.headSeq < standing.appliedSeq,
                 highestNumbers: numbers))
         }
@@ -75,7 +75,7 @@ struct HubRoutes {
         let national = router.group("v1/national").add(middleware: OperatorOnlyMiddleware())
         national.get("status") { _, _ in try await status() }
         national.get("nodes") { _, _ in
-            try encodedResponse(ItemsAnswer(items: try await service.standings().map(NodeStandingAnswer.init)))
+            try json(ItemsAnswer(items: try await service.standings().map(NodeStandingAnswer.init)))
         }
         national.post("nodes") { request, context in
             let buffer = try await request.body.collect(upTo: 64 * 1024)
@@ -88,7 +88,7 @@ struct HubRoutes {
             }
             let added = try await service.admit([body.id])
             context.logger.notice("node admitted", metadata: ["node.id": "\(body.id)", "by": "\(context.peer?.uri ?? "")"])
-            return try encodedResponse(MembershipAnswer(node: body.id, member: true, added: !added.isEmpty), status: added.isEmpty ? .ok : .created)
+            return try json(MembershipAnswer(node: body.id, member: true, added: !added.isEmpty), status: added.isEmpty ? .ok : .created)
         }
         national.delete("nodes/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -96,21 +96,21 @@ struct HubRoutes {
                 throw Problem(.notFound, "node.not-member", "node \(id.prefix(64)) is not a member")
             }
             context.logger.notice("node removed", metadata: ["node.id": "\(id)", "by": "\(context.peer?.uri ?? "")"])
-            return try encodedResponse(MembershipAnswer(node: id, member: false))
+            return try json(MembershipAnswer(node: id, member: false))
         }
         national.post("nodes/:id/release") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard try await service.release(id) else {
                 throw Problem(.notFound, "node.not-quarantined", "node \(quoted(id)) is not quarantined")
             }
-            return try encodedResponse(ReleaseAnswer(node: id))
+            return try json(ReleaseAnswer(node: id))
         }
         national.get("dossiers/:code") { _, context in
             let code = context.parameters.get("code") ?? ""
             guard let dossier = try await service.dossier(code) else {
                 throw Problem(.notFound, "dossier.not-found", "no dossier \(quoted(code)) in the national index")
             }
-            return try encodedResponse(try await journey(dossier))
+            return try json(try await journey(dossier))
         }
         national.get("dossiers") { request, _ in
             let query = request.uri.queryParameters
@@ -141,7 +141,7 @@ struct HubRoutes {
             }
             let page = try await service.dossiers(filter)
             let nowMs = service.nowMs
-            return try encodedResponse(DossierPageAnswer(items: page.items.map { NationalDossierAnswer($0, nowMs: nowMs) }, nextCursor: page.nextCursor))
+            return try json(DossierPageAnswer(items: page.items.map { NationalDossierAnswer($0, nowMs: nowMs) }, nextCursor: page.nextCursor))
         }
     }
 
@@ -162,7 +162,7 @@ struct HubRoutes {
             node.byStatus = Dictionary(uniqueKeysWithValues: summary.byStatus.map { (String($0.key), $0.value) })
             nodes.append(node)
         }
-        return try encodedResponse(StatusAnswer(
+        return try json(StatusAnswer(
             nodes: nodes,
             totals: .init(dossiers: summaries.reduce(0) { $0 + $1.dossiers }, overdue: summaries.reduce(0) { $0 + $1.overdue }, byStatus: totals),
             at: apiTime(nowMs)))
@@ -180,19 +180,4 @@ struct OperatorOnlyMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
-}
-
-/// An answer encoded from its type (keys sorted, as the canonical answers are).
-func encodedResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    var headers = HTTPFields()
-    headers[.contentType] = "application/json; charset=utf-8"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try HubJSON.encoder.encode(value))))
-}
-
-enum HubJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

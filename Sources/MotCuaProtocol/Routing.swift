@@ -273,12 +273,3 @@ public enum TransferRouter {
         }
     }
 }
-
-/// The source's side: a transfer waits in the node's outbox until the hub has taken it; failed attempts
-/// are retried with `RetryBackoff.transferOutbox` (1 s doubling to 60 s, half jitter).
-public enum TransferOutboxPolicy {
-    /// The time of the next attempt after `attempts` failures, for a draw `unitRandom` in [0, 1].
-    public static func nextAttemptMs(afterFailures attempts: Int, nowMs: Int64, unitRandom: Double) -> Int64 {
-        nowMs + RetryBackoff.transferOutbox.delayMs(failures: attempts, unitRandom: unitRandom)
-    }
-}

@@ -88,10 +88,11 @@ struct TransferRouterTests {
     }
 
     @Test func outboxBackOffGrowsAndIsCapped() {
-        #expect(TransferOutboxPolicy.nextAttemptMs(afterFailures: 1, nowMs: 0, unitRandom: 1) == 1_000)
-        #expect(TransferOutboxPolicy.nextAttemptMs(afterFailures: 1, nowMs: 0, unitRandom: 0) == 500)
-        #expect(TransferOutboxPolicy.nextAttemptMs(afterFailures: 4, nowMs: 0, unitRandom: 1) == 8_000)
-        #expect(TransferOutboxPolicy.nextAttemptMs(afterFailures: 40, nowMs: 100, unitRandom: 1) == 60_100)
+        let outbox = RetryBackoff.transferOutbox
+        #expect(outbox.delayMs(failures: 1, unitRandom: 1) == 1_000)
+        #expect(outbox.delayMs(failures: 1, unitRandom: 0) == 500)
+        #expect(outbox.delayMs(failures: 4, unitRandom: 1) == 8_000)
+        #expect(100 + outbox.delayMs(failures: 40, unitRandom: 1) == 60_100)
     }
 
     @Test func theMailboxPollBacksOffWithoutJitterToFiveSeconds() {

@@ -562,10 +562,6 @@ struct NodeRoutes {
     }
 }
 
-/// Encodes an answer as JSON.
-func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    jsonResponse(try APIJSON.encoder.encode(value), status: status)
-}
 
 /// An answer whose JSON is already encoded, with any further headers.
 func jsonResponse(_ body: some Sequence<UInt8>, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {

@@ -159,16 +159,3 @@ struct JourneyStop: Encodable {
     var late: Bool
     var current: Bool
 }
-
-/// JSON for API answers: times as ISO 8601 in Vietnam time.
-enum APIJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(VietnamTime.format(date))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-}
