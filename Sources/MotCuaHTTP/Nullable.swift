@@ -13,3 +13,10 @@ public struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
 }
 
 extension Nullable: Equatable where Value: Equatable {}
+
+/// A list answered whole, without paging: `{"items": [...]}`.
+public struct ItemsAnswer<Item: Encodable>: Encodable {
+    public var items: [Item]
+
+    public init(items: [Item]) { self.items = items }
+}

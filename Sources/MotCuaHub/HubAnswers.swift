@@ -55,8 +55,6 @@ struct NodeStandingAnswer: Encodable {
     }
 }
 
-struct ItemsAnswer<Item: Encodable>: Encodable { var items: [Item] }
-
 struct MembershipAnswer: Encodable {
     var node: String
     var member: Bool
