@@ -1,0 +1,136 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Logging
+import MotCuaCore
+import MotCuaProtocol
+import MotCuaStore
+import Synchronization
+
+/// Officers' accounts and sessions, and the throttled public lookups.
+extension NodeService {
+    /// Checks a password and opens a session; the token is returned once and stored only as a hash.
+    public func login(username: String, password: String, client: String? = nil) async throws -> (token: String, expiresAt: Date, officer: OfficerRecord) {
+        let refused = NodeError(.unauthenticated, "auth.invalid-credentials", "unknown user name or wrong password")
+        let clientKey = Self.throttleKey(client: client)
+        let pairKey = "login:" + username.lowercased().prefix(64) + "|" + clientKey
+        let at = now()
+        if let wait = loginThrottle.wait(pairKey, at: at) ?? loginClientThrottle.wait(clientKey, at: at) {
+            throw NodeError.tooManyAttempts(
+                "auth.too-many-attempts", "too many failed logins from this client; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
+        }
+        // Counted as a failure before the slow check, so that requests sent at once cannot all get through
+        // before the first failure is known; a success takes it back.
+        loginThrottle.recordFailure(pairKey, at: at)
+        loginClientThrottle.recordFailure(clientKey, at: at)
+        let officer = try await database.officer(username)
+        // bcrypt is deliberately slow: run it off the request executor, on NIO's blocking pool.
+        let hash = officer.flatMap { $0.active ? $0.passwordHash : nil } ?? PasswordHasher.dummyHash
+        let verified = try await PasswordHasher.verifyOffloaded(password, hash: hash)
+        guard let officer, officer.active, verified else { throw refused }
+        loginThrottle.recordSuccess(pairKey)
+        loginClientThrottle.forgiveOne(clientKey)
+        var generator = SystemRandomNumberGenerator()
+        let tokenBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let token = Data(tokenBytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let issuedAt = now()
+        let expiresAt = issuedAt.addingTimeInterval(configuration.tokenLifetimeSeconds)
+        // Only if the password just checked is still the officer's: a change during the check wins.
+        guard try await database.createSession(
+            tokenHash: Self.tokenHash(token), username: officer.username, passwordHash: officer.passwordHash, createdAt: issuedAt,
+            expiresAt: expiresAt) else { throw refused }
+        return (token, expiresAt, officer)
+    }
+
+    /// The officer behind a bearer token, or nil.
+    public func officer(forToken token: String) async throws -> OfficerRecord? {
+        try await database.officer(forTokenHash: Self.tokenHash(token), at: now())
+    }
+
+    /// Whether an officer may see a dossier: admins all; others when the receiving, competent or holding
+    /// unit is one of theirs. Outside that, a dossier is answered as unknown.
+    func isVisible(_ dossier: Dossier, to officer: OfficerRecord, units: UnitDirectory) -> Bool {
+        if officer.roles.contains(.admin) { return true }
+        return [dossier.receivingUnit, dossier.competentUnit, dossier.holderUnit].contains { unit in
+            officer.units.contains { units.isWithin(unit, ancestor: $0) }
+        }
+    }
+
+    /// Refuses an ID-number lookup while this client, this code from this client, or this code from
+    /// everywhere must still wait after wrong numbers. Never blocks the lookup secret.
+    func checkLookupAllowed(code: String, client: String?) throws {
+        let at = now()
+        // A code is short; a long one is no dossier and is not remembered (the throttles' keys stay small).
+        guard code.utf8.count <= Self.longestCode else { return }
+        let clientKey = Self.throttleKey(client: client)
+        let wait = lookupPairThrottle.wait(code + "|" + clientKey, at: at) ?? lookupClientThrottle.wait(clientKey, at: at)
+            ?? lookupCodeThrottle.wait(code, at: at)
+        if let wait {
+            throw NodeError.tooManyAttempts(
+                "lookup.too-many-attempts",
+                "too many wrong ID numbers; try again in \(Int(wait.rounded(.up))) s, or use the lookup secret printed on your receipt", retryAfter: wait)
+        }
+    }
+
+    func recordLookupFailure(code: String, client: String?) {
+        guard code.utf8.count <= Self.longestCode else { return }
+        let at = now()
+        let clientKey = Self.throttleKey(client: client)
+        lookupPairThrottle.recordFailure(code + "|" + clientKey, at: at)
+        lookupClientThrottle.recordFailure(clientKey, at: at)
+        lookupCodeThrottle.recordFailure(code, at: at)
+    }
+
+    /// A dossier for whoever holds the lookup secret of its receipt; nil (and a strike against the client)
+    /// otherwise. Wrong secrets slow this client only: the code stays open to its applicant.
+    public func dossier(_ code: String, lookupSecret: String, client: String?) async throws -> Dossier? {
+        guard code.utf8.count <= Self.longestCode else { return nil }
+        let clientKey = Self.throttleKey(client: client)
+        if let wait = secretClientThrottle.wait(clientKey, at: now()) {
+            throw NodeError.tooManyAttempts("lookup.too-many-attempts", "too many wrong lookup secrets; try again in \(Int(wait.rounded(.up))) s", retryAfter: wait)
+        }
+        // Counted before the read (parallel guesses all count), taken back on a match.
+        secretClientThrottle.recordFailure(clientKey, at: now())
+        let normalized = LookupSecret.normalize(lookupSecret)
+        guard LookupSecret.isWellFormed(normalized), try await database.lookupSecretMatches(code: code, secret: normalized),
+              let stored = try await database.dossier(code)?.dossier else {
+            return nil
+        }
+        secretClientThrottle.forgiveOne(clientKey)
+        return stored
+    }
+
+    /// The throttles' key for a client address (one key for requests whose address is unknown).
+    static func throttleKey(client: String?) -> String { "client:" + (client ?? "unknown") }
+
+    /// Longer than any dossier code (agency e-code, date, number).
+    static let longestCode = 64
+
+    static func tokenHash(_ token: String) -> String { hexString(SHA256.hash(data: Data(token.utf8))) }
+
+    /// The keyed pseudonym of an applicant that replaces the ID number in everything the hub sees.
+    func applicantReference(_ idNumber: String) -> String {
+        hexString(HMAC<SHA256>.authenticationCode(for: Data(idNumber.utf8), using: pseudonymKey))
+    }
+
+    static func actor(_ officer: OfficerRecord) -> Actor {
+        .officer(username: officer.username, roles: Set(officer.roles), units: officer.units)
+    }
+
+    /// Creates or replaces an officer account (admin).
+    public func saveOfficer(
+        username: String, fullName: String, password: String, roles: [OfficerRole], units: [String], active: Bool = true
+    ) async throws {
+        for unit in units where self.units[unit] == nil { throw DossierError.unknownUnit(unit) }
+        guard username.wholeMatch(of: /[a-z0-9][a-z0-9._-]{0,63}/) != nil else {
+            throw DossierError.invalid(field: "username", reason: "1-64 lower-case letters, digits, '.', '_' or '-'")
+        }
+        guard password.count >= 10 else { throw DossierError.invalid(field: "password", reason: "at least 10 characters") }
+        guard !roles.isEmpty, !units.isEmpty else { throw DossierError.invalid(field: "roles", reason: "give at least one role and one unit") }
+        let hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
+        // A new password or a deactivation ends the officer's sessions in the same transaction.
+        try await database.upsertOfficer(
+            OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units, active: active))
+    }
+}
