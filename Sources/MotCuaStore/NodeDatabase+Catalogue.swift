@@ -28,27 +28,13 @@ extension NodeDatabase {
     /// Inserts or replaces units (seeding, topology changes). Refuses a tree with unknown parents.
     public func upsertUnits(_ units: [AdministrativeUnit]) async throws {
         try await committer.write { db in
-            for unit in units {
-                try db.execute(
-                    sql: """
-                        INSERT INTO units(code, name, level, parent_code, agency_code, effective_from, effective_until, successor_code, document)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level,
-                            parent_code = excluded.parent_code, agency_code = excluded.agency_code,
-                            effective_from = excluded.effective_from, effective_until = excluded.effective_until,
-                            successor_code = excluded.successor_code, document = excluded.document
-                        """,
-                    arguments: [
-                        unit.code, unit.name, unit.level.rawValue, unit.parentCode, unit.agencyCode,
-                        unit.effectiveFrom?.iso, unit.effectiveUntil?.iso, unit.successorCode, try Self.encode(unit),
-                    ])
-            }
+            for unit in units { try UnitRow(unit).upsert(db) }
         }
     }
 
     public func units() async throws -> [AdministrativeUnit] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT document FROM units ORDER BY code").map { try Self.decode(AdministrativeUnit.self, $0) }
+            try UnitRow.order(UnitRow.Columns.code).fetchAll(db).map { try $0.unit() }
         }
     }
 
@@ -117,16 +103,7 @@ extension NodeDatabase {
                existing.passwordHash != officer.passwordHash || !officer.active {
                 try db.execute(sql: "DELETE FROM sessions WHERE username = ?", arguments: [officer.username])
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO officers(username, full_name, password_hash, roles, units, active) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(username) DO UPDATE SET full_name = excluded.full_name, password_hash = excluded.password_hash,
-                        roles = excluded.roles, units = excluded.units, active = excluded.active
-                    """,
-                arguments: [
-                    officer.username, officer.fullName, officer.passwordHash,
-                    officer.roles.map(\.rawValue).joined(separator: ","), officer.units.joined(separator: ","), officer.active,
-                ])
+            try OfficerRow(officer).upsert(db)
         }
     }
 
@@ -137,18 +114,12 @@ extension NodeDatabase {
     /// Every officer account (for admins), by user name.
     public func officers() async throws -> [OfficerRecord] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT username FROM officers ORDER BY username").compactMap { try Self.fetchOfficer(db, username: $0) }
+            try OfficerRow.order(OfficerRow.Columns.username).fetchAll(db).map(\.officer)
         }
     }
 
     static func fetchOfficer(_ db: Database, username: String) throws -> OfficerRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM officers WHERE username = ?", arguments: [username]) else { return nil }
-        let roles: String = row["roles"]
-        let units: String = row["units"]
-        return OfficerRecord(
-            username: row["username"], fullName: row["full_name"], passwordHash: row["password_hash"],
-            roles: roles.split(separator: ",").compactMap { OfficerRole(rawValue: String($0)) },
-            units: units.split(separator: ",").map(String.init), active: row["active"])
+        try OfficerRow.fetchOne(db, key: username)?.officer
     }
 
     /// Stores a session by the SHA-256 of its token (a stolen database does not yield live tokens).
@@ -160,8 +131,9 @@ extension NodeDatabase {
     ) async throws -> Bool {
         try await committer.write { db in
             if let passwordHash {
-                let current = try Row.fetchOne(db, sql: "SELECT password_hash, active FROM officers WHERE username = ?", arguments: [username])
-                guard let current, current["password_hash"] as String == passwordHash, current["active"] as Bool else { return false }
+                guard let current = try OfficerRow.fetchOne(db, key: username), current.passwordHash == passwordHash, current.active else {
+                    return false
+                }
             }
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at_ms < ?", arguments: [Self.ms(createdAt)])
             try db.execute(
