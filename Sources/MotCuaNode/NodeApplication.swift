@@ -19,10 +19,12 @@ public struct NodeRequestContext: RequestContext {
     }
 }
 
-/// Builds the node's HTTP application: what `motcua node` runs and what tests drive in-process.
-/// `onServerRunning` is called once the port is bound (the command line prints its banner then).
+/// Builds the node's HTTP application with its agents and maintenance: what `motcua node` runs (through
+/// `buildNode`) and what tests drive in-process. `services` run beside them (memory trimming, in a
+/// server). `onServerRunning` is called once the port is bound.
 public func buildNodeApplication(
-    service: NodeService, logger: Logger, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+    service: NodeService, logger: Logger, services extra: [any Service] = [],
+    onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: NodeRequestContext.self)
     router.middlewares.add(ProblemMiddleware<NodeRequestContext>(server: "node", map: Problem.from))
@@ -36,7 +38,7 @@ public func buildNodeApplication(
             address: .hostname(service.configuration.host, port: service.configuration.publicPort),
             serverName: "motcua-node/\(service.configuration.nodeID)"),
         services: (service.replication.map { [$0 as any Service] } ?? []) + (service.transferAgent().map { [$0 as any Service] } ?? [])
-            + [NodeMaintenance(service: service)],
+            + [NodeMaintenance(service: service)] + extra,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
         logger: logger)
 }

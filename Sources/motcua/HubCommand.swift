@@ -1,13 +1,10 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
 import MotCuaHub
-import MotCuaProtocol
 import MotCuaSecurity
 import MotCuaStore
 import MotCuaTopology
-import ServiceLifecycle
 import UnixSignals
 
 /// `motcua hub`: the national hub (replication receiver, national index and API) over mutual TLS.
@@ -26,7 +23,6 @@ struct HubCommand: AsyncParsableCommand {
 
     func run() async throws {
         SQLiteProcessSettings.apply()
-        ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.hub")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let pki = PKIDirectory(path: pkiDir)
@@ -34,22 +30,15 @@ struct HubCommand: AsyncParsableCommand {
         var configuration = HubConfiguration(dataDirectory: dataDir, host: host, federationPort: federationPort, pki: pki)
         configuration.members = member
         if let topology { configuration.members += try Topology.load(path: topology).nodes.map(\.id) }
-        let service = try HubService(configuration: configuration, logger: logger)
-        try await service.admitConfiguredMembers()
-        let banner = "MotCua hub listening on https://\(host):\(federationPort) (mTLS, HTTP/2)\(nationalPort > 0 ? " and https://\(host):\(nationalPort)" : "")\n  index  \(service.configuration.databasePath)\n"
-        let federation = try buildHubApplication(service: service, logger: logger) { _ in
+        let (host, databasePath) = (host, configuration.databasePath)
+        let hub = try await buildHub(
+            configuration: configuration, logger: logger, nationalPort: nationalPort > 0 ? nationalPort : nil,
+            gracefulShutdownSignals: [.sigterm, .sigint]
+        ) { ports in
+            let national = ports.national.map { " and https://\(host):\($0)" } ?? ""
+            let banner = "MotCua hub listening on https://\(host):\(ports.federation) (mTLS, HTTP/2)\(national)\n  index  \(databasePath)\n"
             FileHandle.standardOutput.write(Data(banner.utf8))
         }
-        var services: [any Service] = [federation]
-        if nationalPort > 0 {
-            services.append(try buildHubApplication(service: service, logger: logger, port: nationalPort))
-        }
-        // Last, so it is stopped first: the long polls end before the servers wait for their requests.
-        services.append(service.mailboxCloser)
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        // Stopped cleanly: the index and the mailboxes are checkpointed into their files and closed.
-        try service.index.close()
-        try service.mailbox.close()
+        try await hub.run()
     }
 }

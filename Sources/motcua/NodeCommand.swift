@@ -56,7 +56,6 @@ struct NodeCommand: AsyncParsableCommand {
             return
         }
         SQLiteProcessSettings.apply()
-        ServerMemory.startTrimming()
         var logger = Logger(label: "motcua.node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "node.id"] = "\(nodeId)"
@@ -94,35 +93,30 @@ struct NodeCommand: AsyncParsableCommand {
         } else if hubUrl != nil {
             throw ValidationError("no federation pseudonym key at \(pki.pseudonymKeyPath): a federated node needs it so the center counts one person once (`motcua up` makes it)")
         }
-        let service = try await NodeService(configuration: configuration, logger: logger)
-        if seedDemo {
-            try await service.seedDemo(units: units, password: demoPassword)
-        }
         let url = "http://\(host):\(port)"
-        var banner = """
-            MotCua node \(nodeId) listening on \(url)
-              database    \(configuration.databasePath)
-              procedures  \(service.catalogueSize)   units \(service.allUnits().count)
-              hub         \(hubUrl ?? "none (standalone)")
-
-            """
-        if seedDemo {
-            banner += """
-                  log in      curl -s -X POST \(url)/v1/auth/token -H 'content-type: application/json' \\
-                                -d '{"username":"receiver","password":"\(demoPassword)"}'
-                              or: motcua ctl login --url \(url) --username receiver --password \(demoPassword)
-                  officers    receiver, specialist, leader, admin (password \(demoPassword))
+        let (demoPassword, databasePath) = (demoPassword, configuration.databasePath)
+        let demo = seedDemo ? DemoSeed(units: units, password: demoPassword) : nil
+        let server = try await buildNode(configuration: configuration, logger: logger, demo: demo) { [nodeId, hubUrl] service, _ in
+            var banner = """
+                MotCua node \(nodeId) listening on \(url)
+                  database    \(databasePath)
+                  procedures  \(service.catalogueSize)   units \(service.allUnits().count)
+                  hub         \(hubUrl ?? "none (standalone)")
 
                 """
-        }
-        let text = banner
-        let app = buildNodeApplication(service: service, logger: logger) { _ in
+            if demo != nil {
+                banner += """
+                      log in      curl -s -X POST \(url)/v1/auth/token -H 'content-type: application/json' \\
+                                    -d '{"username":"receiver","password":"\(demoPassword)"}'
+                                  or: motcua ctl login --url \(url) --username receiver --password \(demoPassword)
+                      officers    receiver, specialist, leader, admin (password \(demoPassword))
+
+                    """
+            }
             // Printed once the port is bound; unbuffered, so a launcher reading a pipe sees it at once.
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(Data(banner.utf8))
         }
-        try await app.runService()
-        // Stopped cleanly (SIGTERM, SIGINT): everything committed goes into node.sqlite itself.
-        try service.database.close()
+        try await server.run()
     }
 }
 

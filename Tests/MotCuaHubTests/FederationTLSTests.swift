@@ -22,7 +22,7 @@ final class LiveHub: Sendable {
     let pki: PKIDirectory
     let port: Int
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
-    private let group: ServiceGroup
+    private let hub: HubServer
 
     init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-hub-\(UUID().uuidString)").path
@@ -36,15 +36,13 @@ final class LiveHub: Sendable {
         logger.logLevel = .critical
         var configuration = HubConfiguration(dataDirectory: directory + "/hub", federationPort: 0, pki: pki)
         configuration.members = ["p01", "p02"]
-        let service = try HubService(configuration: configuration, logger: logger)
-        try await service.admitConfiguredMembers()
+        // The composition `motcua hub` runs (without its second port).
         let bound = AsyncStream<Int>.makeStream()
-        let app = try buildHubApplication(service: service, logger: logger) { port in
-            bound.continuation.yield(port ?? 0)
+        let hub = try await buildHub(configuration: configuration, logger: logger) { ports in
+            bound.continuation.yield(ports.federation)
         }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        self.group = group
-        task.withLock { $0 = Task { try await group.run() } }
+        self.hub = hub
+        task.withLock { $0 = Task { try await hub.run() } }
         var iterator = bound.stream.makeAsyncIterator()
         port = await iterator.next() ?? 0
     }
@@ -56,7 +54,7 @@ final class LiveHub: Sendable {
 
     /// Stops the server as SIGTERM does in `motcua hub` (a graceful shutdown) and returns once it has.
     func shutDown() async {
-        await group.triggerGracefulShutdown()
+        await hub.shutDown()
         _ = try? await task.withLock { $0 }?.value
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import MotCuaCore
+import ServiceLifecycle
+import Synchronization
 
 /// Gives memory back after a burst. A hub draining a backlog holds a batch of every node at once, and
 /// glibc keeps what is freed inside its arenas: without a trim the hub stayed at its peak (about
@@ -44,34 +46,32 @@ enum ServerMemory {
     /// p99 went to 9-11 ms (5-9 ms otherwise).
     static let settledCPUSeconds = checkIntervalSeconds * 0.05
 
-    static func startTrimming() {
+    /// Sets glibc's thresholds, then checks every `checkIntervalSeconds` on a thread of its own until
+    /// `stop` is set.
+    static func trim(until stop: borrowing Atomic<Bool>) {
         #if os(Linux)
         _ = glibcMallopt(mallocTrimThreshold, trimThresholdBytes)
         _ = glibcMallopt(mallocMmapThreshold, mmapThresholdBytes)
-        // A plain thread, not a task: a task sleeping in a loop on Swift's executors cost replication lag
-        // (docs/PERFORMANCE.md, "Design choices": the trimmer's thread).
-        Thread.detachNewThread {
-            var lastCPU = processCPUSeconds()
-            var trimmedSinceBusy = false
-            var settled = false
-            var check = 0
-            while true {
-                Thread.sleep(forTimeInterval: checkIntervalSeconds)
-                check += 1
-                let cpu = processCPUSeconds()
-                let used = cpu - lastCPU
-                lastCPU = cpu
-                let quiet = used < quietCPUSeconds
-                if !quiet { trimmedSinceBusy = false }
-                if (quiet && !trimmedSinceBusy) || (!settled && used < settledCPUSeconds) {
-                    // Once quiet after each burst, and once when start-up is over.
-                    _ = glibcMallocTrim(0)
-                    releaseCodePages()
-                    trimmedSinceBusy = quiet
-                    settled = true
-                } else if check % largeTrimEvery == 0, let resident = residentBytes(), resident > trimAboveBytes {
-                    _ = glibcMallocTrim(0)
-                }
+        var lastCPU = processCPUSeconds()
+        var trimmedSinceBusy = false
+        var settled = false
+        var check = 0
+        while !stop.load(ordering: .relaxed) {
+            Thread.sleep(forTimeInterval: checkIntervalSeconds)
+            check += 1
+            let cpu = processCPUSeconds()
+            let used = cpu - lastCPU
+            lastCPU = cpu
+            let quiet = used < quietCPUSeconds
+            if !quiet { trimmedSinceBusy = false }
+            if (quiet && !trimmedSinceBusy) || (!settled && used < settledCPUSeconds) {
+                // Once quiet after each burst, and once when start-up is over.
+                _ = glibcMallocTrim(0)
+                releaseCodePages()
+                trimmedSinceBusy = quiet
+                settled = true
+            } else if check % largeTrimEvery == 0, let resident = residentBytes(), resident > trimAboveBytes {
+                _ = glibcMallocTrim(0)
             }
         }
         #endif
@@ -121,3 +121,26 @@ private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 private let mallocTrimThreshold: Int32 = -1
 private let mallocMmapThreshold: Int32 = -3
 #endif
+
+/// Memory trimming (`ServerMemory`) as one of a server's services: it starts with the server and its
+/// thread ends at the server's shutdown. The checks run on a plain thread, not a task: a task sleeping in
+/// a loop on Swift's executors cost replication lag (docs/PERFORMANCE.md, "Design choices": the
+/// trimmer's thread).
+public struct MemoryTrimmer: Service {
+    public init() {}
+
+    public func run() async throws {
+        let stop = Stop()
+        let thread = Thread { ServerMemory.trim(until: stop.flag) }
+        thread.name = "motcua-memory"
+        thread.start()
+        // Waits for the shutdown (or cancellation) without holding a thread; the checker sees the flag
+        // within one interval.
+        try? await gracefulShutdown()
+        stop.flag.store(true, ordering: .relaxed)
+    }
+
+    private final class Stop: Sendable {
+        let flag = Atomic<Bool>(false)
+    }
+}
