@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "MotCuaNodeTests",
             dependencies: [
-                "MotCuaNode", "MotCuaStore", "MotCuaCore",
+                "MotCuaNode", "MotCuaStore", "MotCuaCore", "MotCuaTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -56,8 +56,9 @@ public final class HubService: Sendable {
     public let index: any NationalIndex
     public let mailbox: MailboxDatabase
     /// Wakes the destinations' long polls when a transfer for them is admitted.
-    let mailboxBell = MailboxBell()
+    let mailboxBell: MailboxBell
     let logger: Logger
+    /// The wall clock (stamps, ages, overdue checks).
     let now: @Sendable () -> Date
     /// Replication batches held parsed and planned at once, from parsing to commit (`AdmissionGate`).
     let batchGate = AdmissionGate(permits: HubService.batchesInHand)
@@ -68,12 +69,14 @@ public final class HubService: Sendable {
     private let memberIDs: Mutex<Set<String>>
 
     public init(
-        configuration: HubConfiguration, logger: Logger, index: (any NationalIndex)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        configuration: HubConfiguration, logger: Logger, index: (any NationalIndex)? = nil, now: @escaping @Sendable () -> Date = { Date() },
+        clock: any Clock<Duration> = ContinuousClock()
     ) throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         self.configuration = configuration
         self.logger = logger
         self.now = now
+        mailboxBell = MailboxBell(clock: clock)
         self.index = try index ?? HubDatabase(path: configuration.databasePath)
         mailbox = try MailboxDatabase(path: configuration.mailboxPath)
         memberIDs = Mutex(try self.index.members())
@@ -107,7 +110,7 @@ public final class HubService: Sendable {
     /// A service that ends the mailbox long polls when the hub stops (last in the hub's service group).
     public var mailboxCloser: MailboxBellCloser { MailboxBellCloser(bell: mailboxBell) }
 
-    var nowMs: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
+    var nowMs: Int64 { now().epochMilliseconds }
 
     /// Applies (or refuses) a batch from an authenticated node; returns after the commit.
     public func receive(_ batch: ReplicationBatch, from nodeID: String) async throws -> ReplicationReceiver.Decision {

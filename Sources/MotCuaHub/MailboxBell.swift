@@ -14,7 +14,8 @@ public struct MailboxBellCloser: Service {
 }
 
 /// Wakes the destinations' long polls: a node that asks for its mailbox while it is empty waits here
-/// until a transfer for it is admitted (or its wait runs out), so delivery needs no busy polling.
+/// until a transfer for it is admitted (or its wait runs out, on the injected clock), so delivery needs no
+/// busy polling.
 final class MailboxBell: Sendable {
     private struct State {
         var generations: [String: Int] = [:]
@@ -23,6 +24,9 @@ final class MailboxBell: Sendable {
         var closed = false
     }
     private let state = Mutex(State())
+    private let clock: any Clock<Duration>
+
+    init(clock: any Clock<Duration> = ContinuousClock()) { self.clock = clock }
 
     /// A value that changes whenever `ring(node)` is called; read it before looking into the mailbox.
     func generation(_ node: String) -> Int { state.withLock { $0.generations[node, default: 0] } }
@@ -59,8 +63,8 @@ final class MailboxBell: Sendable {
                     if resumeNow { continuation.resume() }
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
+            group.addTask { [clock] in
+                try? await clock.sleep(for: timeout)
             }
             await group.next()
             // Whichever came first, the other ends now: a registered waiter is resumed, a late one never waits.

@@ -13,14 +13,14 @@ struct NodeMaintenance: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            try? await Task.sleep(for: .seconds(30))
+            try? await service.clock.sleep(for: .seconds(30))
             let report = try? await service.verifyChain()
             if let report, !report.intact {
                 service.logger.critical("event log chain broken", metadata: ["seq": "\(report.firstBreakSeq ?? 0)", "detail": "\(report.firstBreak ?? "")"])
             }
             while !Task.isCancelled {
                 _ = try? await service.database.purgeIdempotencyKeys(claimedBefore: service.now().addingTimeInterval(-Self.keyRetention))
-                try? await Task.sleep(for: .seconds(3600))
+                try? await service.clock.sleep(for: .seconds(3600))
             }
         }
     }

@@ -46,10 +46,13 @@ public final class NodeService: Sendable {
     /// Ids (transfers) and jitter (retries) come from here: seeded, so a run can be replayed.
     private let generator: Mutex<SplitMix64>
 
+    /// What the node's shells wait on (agents, doorbells, maintenance); `now` is the wall clock they stamp with.
+    public let clock: any Clock<Duration>
+
     /// A fresh random number from the shell's generator.
     func random() -> UInt64 { generator.withLock { $0.next() } }
     /// The node's clock in milliseconds since 1970.
-    var nowMs: Int64 { Int64((now().timeIntervalSince1970 * 1000).rounded(.down)) }
+    var nowMs: Int64 { now().epochMilliseconds }
 
     /// A fresh id in UUID form (version 4 bits set), lowercase.
     func newID() -> String {
@@ -69,15 +72,18 @@ public final class NodeService: Sendable {
 
     /// Opens the node's database (creating the folder and file) and loads its caches.
     ///
-    /// `now` is the wall clock and `seed` the source of the ids and jitter this shell makes (a seed of the
-    /// system's by default): a simulation passes its own to replay a run exactly.
+    /// `now` is the wall clock, `clock` what the background shells wait on and `seed` the source of the ids
+    /// and jitter this shell makes (a seed of the system's by default): a simulation or a test passes its
+    /// own to replay a run exactly or to move time by hand.
     public init(
-        configuration: NodeConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, seed: UInt64? = nil
+        configuration: NodeConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
+        clock: any Clock<Duration> = ContinuousClock(), seed: UInt64? = nil
     ) async throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         self.configuration = configuration
         self.logger = logger
         self.now = now
+        self.clock = clock
         var generator = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         let replicationSeed = generator.next()
         self.generator = Mutex(generator)
@@ -99,7 +105,7 @@ public final class NodeService: Sendable {
         let health = self.health
         replication = configuration.replication.map {
             ReplicationAgent(
-                configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now,
+                configuration: $0, database: database, nodeID: configuration.nodeID, logger: logger, now: now, clock: clock,
                 positionFile: configuration.replicationPositionPath, health: health, seed: replicationSeed)
         }
         if let key = configuration.pseudonymKey {

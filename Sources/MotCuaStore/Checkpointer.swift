@@ -26,11 +26,13 @@ final class Checkpointer: Sendable {
 
     private let path: String
     private let delay: Duration
+    private let clock: any Clock<Duration>
     private let state = Mutex(State())
 
-    init(path: String, delay: Duration = .milliseconds(250)) {
+    init(path: String, delay: Duration = .milliseconds(250), clock: any Clock<Duration> = ContinuousClock()) {
         self.path = path
         self.delay = delay
+        self.clock = clock
     }
 
     /// Called after each commit: schedules one checkpoint unless one is already due.
@@ -42,7 +44,7 @@ final class Checkpointer: Sendable {
         }
         guard schedule else { return }
         Task.detached(priority: .utility) { [self] in
-            try? await Task.sleep(for: delay)
+            try? await clock.sleep(for: delay)
             checkpointNow()
         }
     }

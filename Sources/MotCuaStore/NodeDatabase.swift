@@ -268,7 +268,7 @@ public final class NodeDatabase: Sendable {
 
     static func sha256(_ text: String) -> String { sha256Hex(text) }
 
-    static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func ms(_ date: Date) -> Int64 { date.epochMilliseconds }
     static func ms(_ date: Date?) -> Int64? { date.map { ms($0) } }
     static func date(ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 }

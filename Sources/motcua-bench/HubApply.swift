@@ -89,7 +89,7 @@ struct HubApply: AsyncParsableCommand {
                         let slice = Array(log.events[start..<min(start + batchSize, log.events.count)])
                         let batch = ReplicationBatch(
                             nodeID: log.id, firstSeq: slice[0].seq, prevHash: slice[0].prevHash, events: slice)
-                        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+                        let nowMs = Date().epochMilliseconds
                         guard case .apply = try await hub.receive(batch, from: log.id, limits: limits, nowMs: nowMs) else {
                             throw ValidationError("the hub did not apply \(log.id)'s batch at \(slice[0].seq)")
                         }

@@ -25,7 +25,7 @@ struct NodeHarness {
     let clock: TestClock
 
     init(
-        bodyLimitBytes: Int = 1 << 20, directory: URL? = nil, seed: Bool = true,
+        bodyLimitBytes: Int = 1 << 20, directory: URL? = nil, seed: Bool = true, shellClock: any Clock<Duration> = ContinuousClock(),
         configure: (inout NodeConfiguration) -> Void = { _ in }
     ) async throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("motcua-node-\(UUID().uuidString)")
@@ -35,7 +35,7 @@ struct NodeHarness {
         logger.logLevel = .critical
         var configuration = NodeConfiguration(dataDirectory: self.directory.path, publicPort: 0, bodyLimitBytes: bodyLimitBytes, passwordCost: 4)
         configure(&configuration)
-        service = try await NodeService(configuration: configuration, logger: logger, now: { clock.now })
+        service = try await NodeService(configuration: configuration, logger: logger, now: { clock.now }, clock: shellClock)
         if seed { try await service.seedDemo(units: SampleUnits.hanoi, password: "motcua-demo") }
     }
 

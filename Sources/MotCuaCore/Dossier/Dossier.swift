@@ -250,5 +250,5 @@ public struct Dossier: Codable, Sendable, Hashable {
             pausedLate: pauses.last.flatMap { $0.until == nil ? $0.lateAtPause : nil }, nowMs: Self.ms(now))
     }
 
-    static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func ms(_ date: Date) -> Int64 { date.epochMilliseconds }
 }

@@ -168,7 +168,7 @@ public enum EventChain {
     public static func seal(
         _ draft: EventDraft, payloadText payload: String, seq: Int64, prevHash: String, lastHLC: Int64
     ) -> Event {
-        let timeMs = Int64((draft.at.timeIntervalSince1970 * 1000).rounded(.down))
+        let timeMs = draft.at.epochMilliseconds
         let hlc = HybridLogicalClock.next(after: lastHLC, wallMs: timeMs)
         let canonical = canonicalBytes(
             seq: seq, dossierCode: draft.dossierCode, kind: draft.kind.rawValue, actor: draft.actor,

@@ -95,7 +95,7 @@ public struct EventPayload: Sendable, Hashable {
     public mutating func set(_ key: PayloadKey, time: Date?) { self[key] = time.map(Self.time) }
 
     /// The value a time has in a version 2 payload.
-    public static func time(_ date: Date) -> JSONValue { .int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
+    public static func time(_ date: Date) -> JSONValue { .int(date.epochMilliseconds) }
 
     /// A time member as milliseconds since 1970: an integer (version 2), or an ISO 8601 text (version 1).
     public static func ms(_ value: JSONValue?) -> Int64? {

@@ -216,7 +216,7 @@ extension NodeRoutes {
                 JourneyStop(
                     unit: hop.unit, unitName: name(hop.unit), node: hop.node, level: hop.level, step: hop.step,
                     arrivedAt: date(hop.arrivedAtMs)!, leftAt: date(hop.leftAtMs), stepDueAt: date(hop.stepDueAtMs),
-                    late: hop.isLate(atMs: Int64(now.timeIntervalSince1970 * 1000)), current: hop.index == hops.count - 1)
+                    late: hop.isLate(atMs: now.epochMilliseconds), current: hop.index == hops.count - 1)
             }, "hub")
         }
         let path = dossier.path

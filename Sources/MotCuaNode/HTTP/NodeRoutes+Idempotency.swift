@@ -16,7 +16,7 @@ extension NodeRoutes {
         }
         var digest = Data("\(request.method.rawValue) \(request.uri.path)\n".utf8)
         digest.append(body)
-        return IdempotencyClaim(scope: scope, key: key, requestSHA256: sha256Hex(digest), atMs: Int64((service.now().timeIntervalSince1970 * 1000).rounded(.down)))
+        return IdempotencyClaim(scope: scope, key: key, requestSHA256: sha256Hex(digest), atMs: service.nowMs)
     }
 
     /// The first answer to this key, when the key was used: as stored, or (if the node stopped between the

@@ -15,12 +15,15 @@ final class FederationLink: Sendable {
     private let state: Mutex<(client: HTTPClient, stamp: Date?)>
     /// When the certificate file was last looked at: at most once a second, not after every batch (the
     /// look-up was a fortieth of a node's replication CPU during a drain).
-    private let lookedAt = Mutex(ContinuousClock.now)
+    private let lookedAt = Mutex(Duration.zero)
+    /// Time since the link was made, on the injected clock.
+    private let elapsed: @Sendable () -> Duration
     static let rotationCheckInterval = Duration.seconds(1)
 
-    init(configuration: ReplicationConfiguration, logger: Logger) throws {
+    init(configuration: ReplicationConfiguration, logger: Logger, clock: any Clock<Duration> = ContinuousClock()) throws {
         self.configuration = configuration
         self.logger = logger
+        elapsed = Self.stopwatch(clock)
         state = Mutex((try Self.makeClient(configuration), Self.certificateModified(configuration)))
     }
 
@@ -46,7 +49,7 @@ final class FederationLink: Sendable {
     /// Switches to a new client when the certificate file has changed (looked at once a second at most);
     /// the next connection presents it.
     func refreshIfRotated() {
-        let now = ContinuousClock.now
+        let now = elapsed()
         let due = lookedAt.withLock { last in
             guard now - last >= Self.rotationCheckInterval else { return false }
             last = now
@@ -62,6 +65,11 @@ final class FederationLink: Sendable {
         }
         Task { try? await old.shutdown() }
         logger.notice("federation certificate reloaded", metadata: ["path": "\(configuration.certificatePath)"])
+    }
+
+    private static func stopwatch<C: Clock<Duration>>(_ clock: C) -> @Sendable () -> Duration {
+        let start = clock.now
+        return { start.duration(to: clock.now) }
     }
 
     func shutdown() async { try? await client.shutdown() }

@@ -61,6 +61,7 @@ public final class ReplicationAgent: Service, Sendable {
     let nodeID: String
     let logger: Logger
     let now: @Sendable () -> Date
+    let clock: any Clock<Duration>
     private let snapshot: Mutex<ReplicationStatus>
     /// Where the last acknowledged position is kept beside the database (nil: only in the database).
     let positionFile: String?
@@ -69,7 +70,7 @@ public final class ReplicationAgent: Service, Sendable {
     private let currentLink = Mutex<FederationLink?>(nil)
     /// Set by `resynchronise()`: the loop starts again from the acknowledged position in the database.
     private let restartRequested = Mutex(false)
-    private let wakeUp = Doorbell()
+    private let wakeUp: Doorbell
 
     /// The hub's acknowledged position as stored in the node's database (0 and the genesis hash before any).
     public static func storedPosition(in database: NodeDatabase) async throws -> (seq: Int64, hash: String) {
@@ -93,8 +94,8 @@ public final class ReplicationAgent: Service, Sendable {
 
     public init(
         configuration: ReplicationConfiguration, database: NodeDatabase, nodeID: String, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, positionFile: String? = nil, health: NodeHealth? = nil,
-        seed: UInt64 = UInt64.random(in: .min ... .max)
+        now: @escaping @Sendable () -> Date = { Date() }, clock: any Clock<Duration> = ContinuousClock(), positionFile: String? = nil,
+        health: NodeHealth? = nil, seed: UInt64 = UInt64.random(in: .min ... .max)
     ) {
         self.seeds = Mutex(SplitMix64(seed: seed))
         self.positionFile = positionFile
@@ -104,6 +105,8 @@ public final class ReplicationAgent: Service, Sendable {
         self.nodeID = nodeID
         self.logger = logger
         self.now = now
+        self.clock = clock
+        wakeUp = Doorbell(clock: clock)
         snapshot = Mutex(ReplicationStatus(
             hubURL: configuration.hubURL, acknowledgedSeq: 0, localHead: 0, backlog: 0, lagMs: 0, phase: "starting"))
     }
@@ -111,7 +114,7 @@ public final class ReplicationAgent: Service, Sendable {
     public var status: ReplicationStatus { snapshot.withLock { $0 } }
 
     public func run() async throws {
-        let link = try FederationLink(configuration: configuration, logger: logger)
+        let link = try FederationLink(configuration: configuration, logger: logger, clock: clock)
         currentLink.withLock { $0 = link }
         defer {
             currentLink.withLock { $0 = nil }
@@ -123,7 +126,8 @@ public final class ReplicationAgent: Service, Sendable {
         // Rung on the writer's thread as each commit ends.
         let commits = database.commits.subscribe { doorbell.ring() }
         defer { commits.cancel() }
-        let acknowledgments = AcknowledgmentRecorder(database: database, nodeID: nodeID, logger: logger, positionFile: positionFile)
+        let acknowledgments = AcknowledgmentRecorder(
+            database: database, nodeID: nodeID, logger: logger, positionFile: positionFile, clock: clock)
         var sender = ReplicationSender(nodeID: nodeID, limits: configuration.limits, seed: seeds.withLock { $0.next() })
         var pending = sender.start(acknowledged: try await Self.storedPosition(in: database), localHead: try await database.head().seq, now: now())
         var tickAt: Date?
@@ -347,9 +351,13 @@ final class AcknowledgmentRecorder: Sendable {
     private let positionFile: String?
     private let state = Mutex(State())
     /// Rung by `flush` to end the pause between two writes at once.
-    private let hurry = Doorbell()
+    private let hurry: Doorbell
 
-    init(database: NodeDatabase, nodeID: String, logger: Logger, interval: Duration = .milliseconds(200), positionFile: String? = nil) {
+    init(
+        database: NodeDatabase, nodeID: String, logger: Logger, interval: Duration = .milliseconds(200), positionFile: String? = nil,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        hurry = Doorbell(clock: clock)
         self.positionFile = positionFile
         self.database = database
         self.nodeID = nodeID
@@ -397,6 +405,7 @@ final class AcknowledgmentRecorder: Sendable {
 }
 
 /// A wake-up that a waiter can sleep on with a time-out: rung by commits, answered by the timer otherwise.
+/// The timer runs on the injected clock (a test moves it by hand).
 final class Doorbell: Sendable {
     private struct State {
         var rung = false
@@ -406,6 +415,9 @@ final class Doorbell: Sendable {
     }
 
     private let state = Mutex(State())
+    private let clock: any Clock<Duration>
+
+    init(clock: any Clock<Duration> = ContinuousClock()) { self.clock = clock }
 
     func ring() {
         let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
@@ -437,8 +449,8 @@ final class Doorbell: Sendable {
                     continuation.resume(returning: true)
                     return
                 }
-                Task {
-                    try? await Task.sleep(for: timeout)
+                Task { [clock] in
+                    try? await clock.sleep(for: timeout)
                     self.expire(generation: generation)
                 }
             }

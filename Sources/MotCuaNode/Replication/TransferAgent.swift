@@ -29,11 +29,11 @@ public final class TransferAgent: Service, Sendable {
     let logger: Logger
     private let snapshot = Mutex(RoutingStatus())
     private let currentLink = Mutex<FederationLink?>(nil)
-    private let doorbell = Doorbell()
+    private let doorbell: Doorbell
     private let courier: Mutex<TransferCourier>
     /// The directory version last fetched (the hub answers 304 while it is unchanged).
     private let directoryVersion = Mutex<String?>(nil)
-    private let mailboxStop = Doorbell()
+    private let mailboxStop: Doorbell
     /// How long the hub may hold a mailbox read open while nothing arrives (the long poll).
     static let mailboxWaitMs = 10_000
 
@@ -41,6 +41,8 @@ public final class TransferAgent: Service, Sendable {
         self.service = service
         self.configuration = configuration
         self.logger = logger
+        doorbell = Doorbell(clock: service.clock)
+        mailboxStop = Doorbell(clock: service.clock)
         self.courier = Mutex(TransferCourier(startedAtMs: service.nowMs, seed: service.random()))
     }
 
@@ -52,7 +54,7 @@ public final class TransferAgent: Service, Sendable {
     public func run() async throws {
         // A connection of its own: the long poll must not share one with the replication batches (sharing
         // saved a little memory and cost more CPU per event: docs/PERFORMANCE.md, "Design choices").
-        let link = try FederationLink(configuration: configuration, logger: logger)
+        let link = try FederationLink(configuration: configuration, logger: logger, clock: service.clock)
         currentLink.withLock { $0 = link }
         defer {
             currentLink.withLock { $0 = nil }
