@@ -48,6 +48,15 @@ public final class TransferAgent: Service, Sendable {
 
     public var status: RoutingStatus { snapshot.withLock { $0 } }
 
+    /// Reads or changes the courier. Its lock is taken and released here, in a synchronous call that is
+    /// never inlined into the agent's async loops: inlined there, a release build released the lock from
+    /// another thread than the one that took it, and the process trapped ("Call to unlock Mutex on a
+    /// thread which hasn't acquired the lock", in `outboxLoop`).
+    @inline(never)
+    private func withCourier<Result: Sendable>(_ body: (inout TransferCourier) -> Result) -> Result {
+        courier.withLock { body(&$0) }
+    }
+
     /// Rings the agent when a transfer was queued (a hand-over, a result, a send-back): it ships at once.
     public func wake() { doorbell.ring() }
 
@@ -79,22 +88,22 @@ public final class TransferAgent: Service, Sendable {
 
     func outboxLoop(_ link: FederationLink, stopping: StopFlag) async {
         while !Task.isCancelled && !stopping.isSet {
-            for chore in courier.withLock({ $0.due(nowMs: service.nowMs) }) {
+            for chore in withCourier({ $0.due(nowMs: service.nowMs) }) {
                 switch chore {
                 case .registerUnits:
                     let taken = await registerUnits(link)
-                    courier.withLock { $0.unitsRegistered(taken, nowMs: service.nowMs) }
+                    withCourier { $0.unitsRegistered(taken, nowMs: service.nowMs) }
                 case .refreshDirectory:
                     let fetched = await refreshDirectory(link)
-                    courier.withLock { $0.directoryRefreshed(fetched, nowMs: service.nowMs) }
+                    withCourier { $0.directoryRefreshed(fetched, nowMs: service.nowMs) }
                 }
             }
             let busy = await shipOutbox(link)
             link.refreshIfRotated()
-            await publish(registered: courier.withLock { $0.unitsRegistered })
+            await publish(registered: withCourier { $0.unitsRegistered })
             if stopping.isSet { break }
             // Pending transfers waiting for their back-off are looked at again within a second.
-            if !busy { _ = await doorbell.wait(timeout: .milliseconds(courier.withLock { $0.schedule.idleWaitMs })) }
+            if !busy { _ = await doorbell.wait(timeout: .milliseconds(withCourier { $0.schedule.idleWaitMs })) }
         }
     }
 
@@ -102,7 +111,7 @@ public final class TransferAgent: Service, Sendable {
         while !Task.isCancelled && !stopping.isSet {
             let answered = await takeMailbox(link) != nil
             // The hub is away or the link is cut: try again soon, backing off.
-            let delay = courier.withLock { $0.mailboxRead(answered: answered) }
+            let delay = withCourier { $0.mailboxRead(answered: answered) }
             if delay > 0 { _ = await mailboxStop.wait(timeout: .milliseconds(delay)) }
         }
     }
@@ -162,10 +171,10 @@ public final class TransferAgent: Service, Sendable {
                 let (status, data) = try await link.call(.POST, "/v1/federation/transfers", body: try envelope.encoded(), timeout: 30)
                 let receipt = status == 200 ? try? JSONDecoder().decode(TransferReceipt.self, from: data) : nil
                 let detail = status == 200 ? nil : (try? JSONDecoder().decode(JSONValue.self, from: data))?["detail"]?.stringValue
-                outcome = courier.withLock { $0.answered(status: status, receipt: receipt, detail: detail, attempts: item.attempts, nowMs: service.nowMs) }
+                outcome = withCourier { $0.answered(status: status, receipt: receipt, detail: detail, attempts: item.attempts, nowMs: service.nowMs) }
             } catch {
                 // The hub is unreachable: this one waits for its back-off, the others for the next round.
-                let retry = courier.withLock { $0.unanswered(error: "\(error)", attempts: item.attempts, nowMs: service.nowMs) }
+                let retry = withCourier { $0.unanswered(error: "\(error)", attempts: item.attempts, nowMs: service.nowMs) }
                 try? await settle(item, retry)
                 return false
             }
