@@ -135,10 +135,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Starting, recording and stopping a local federation's processes: `motcua up` and the integration tests.
+        .target(
+            name: "MotCuaLauncher",
+            dependencies: [
+                "MotCuaSecurity", "MotCuaTopology",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "motcua",
             dependencies: [
-                "MotCuaCore", "MotCuaStore", "MotCuaNode", "MotCuaHub", "MotCuaSecurity", "MotCuaTopology", "MotCuaProtocol",
+                "MotCuaCore", "MotCuaStore", "MotCuaNode", "MotCuaHub", "MotCuaSecurity", "MotCuaTopology", "MotCuaProtocol", "MotCuaLauncher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -224,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity", "MotCuaTestSupport",
+                "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity", "MotCuaTestSupport", "MotCuaLauncher", "MotCuaTopology",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import MotCuaCore
+import MotCuaLauncher
 import NIOCore
 import NIOHTTP1
 

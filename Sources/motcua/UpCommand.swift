@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import MotCuaCore
+import MotCuaLauncher
 import MotCuaSecurity
 import MotCuaTopology
 import Synchronization
@@ -27,7 +28,7 @@ struct UpCommand: AsyncParsableCommand {
         }
         let logs = (stateDir as NSString).appendingPathComponent("logs")
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        let pki = PKIDirectory(path: (stateDir as NSString).appendingPathComponent("pki"))
+        let pki = PKIDirectory(path: LaunchPlan.pkiDirectory(stateDir: stateDir))
         say("▸ \(loaded.name): hub + \(loaded.nodes.count) nodes; certificates in \(pki.path)")
         try LocalFederation.preparePKI(pki, topology: loaded)
         // Trap Ctrl-C before the first child exists: an interrupted start stops what it started.
@@ -36,16 +37,12 @@ struct UpCommand: AsyncParsableCommand {
         let listener = Task { for await _ in signals { interruption.fire() } }
         defer { listener.cancel() }
 
-        let hubURL = "https://localhost:\(loaded.hub.federationPort)"
+        let hubURL = LaunchPlan.hubURL(loaded)
         var processes: [FederationProcess] = []
         var state = FederationState(topology: topology, startedAt: VietnamTime.format(started), processes: [])
         do {
         let hubLog = (logs as NSString).appendingPathComponent("hub.log")
-        let hubPID = try LocalFederation.spawn([
-            "hub", "--data-dir", loaded.hub.dataDirectory(stateDir: stateDir), "--host", loaded.hub.host,
-            "--federation-port", String(loaded.hub.federationPort), "--national-port", String(loaded.hub.nationalPort),
-            "--pki-dir", pki.path, "--log-level", "warning", "--topology", topology,
-        ], log: hubLog)
+        let hubPID = try LocalFederation.spawn(LaunchPlan.hub(loaded, topologyPath: topology, stateDir: stateDir), log: hubLog).processIdentifier
         processes.append(FederationProcess(
             id: loaded.hub.id, role: "hub", name: "Hub", pid: hubPID, publicURL: "https://localhost:\(loaded.hub.nationalPort)",
             federationURL: hubURL, log: hubLog))
@@ -53,10 +50,9 @@ struct UpCommand: AsyncParsableCommand {
         try state.save(stateDir: stateDir)
         for node in loaded.nodes {
             let log = (logs as NSString).appendingPathComponent("\(node.id).log")
-            let pid = try LocalFederation.spawn([
-                "node", "--topology", topology, "--node-id", node.id, "--state-dir", stateDir, "--seed-demo",
-                "--demo-password", demoPassword, "--hub-url", hubURL, "--host", node.host, "--log-level", "warning",
-            ], log: log)
+            let pid = try LocalFederation.spawn(
+                LaunchPlan.node(node, topologyPath: topology, stateDir: stateDir, hubURL: hubURL, demoPassword: demoPassword), log: log
+            ).processIdentifier
             processes.append(FederationProcess(
                 id: node.id, role: node.kind.rawValue, name: node.name, pid: pid, publicURL: "http://\(node.host):\(node.publicPort)",
                 federationURL: hubURL, log: log))
@@ -85,7 +81,7 @@ struct UpCommand: AsyncParsableCommand {
         }
         if demo {
             let log = (logs as NSString).appendingPathComponent("demo.log")
-            let pid = try LocalFederation.spawn(["demo", "--state-dir", stateDir, "--password", demoPassword], log: log)
+            let pid = try LocalFederation.spawn(["demo", "--state-dir", stateDir, "--password", demoPassword], log: log).processIdentifier
             state.processes.append(FederationProcess(id: "demo", role: "demo", name: "Demo traffic", pid: pid, log: log))
             try state.save(stateDir: stateDir)
         }

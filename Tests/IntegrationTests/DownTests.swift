@@ -1,4 +1,5 @@
 import Foundation
+import MotCuaLauncher
 import MotCuaTestSupport
 import Testing
 
@@ -20,22 +21,14 @@ struct DownTests {
         recorded.arguments = ["60"]
         try recorded.run()
         defer { if recorded.isRunning { recorded.terminate() } }
-        func startTicks(_ pid: Int32) throws -> UInt64 {
-            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-            return try #require(UInt64(fields[19]))
-        }
         // The bystander's pid, as if recorded for a process that started at another time.
-        let state: [String: Any] = [
-            "topology": "none", "startedAt": "2026-12-03T00:00:00+07:00",
-            "processes": [
-                ["id": "p01", "role": "province", "name": "gone", "pid": bystander.processIdentifier, "log": "/dev/null",
-                 "startTicks": try startTicks(bystander.processIdentifier) + 1],
-                ["id": "p02", "role": "province", "name": "ours", "pid": recorded.processIdentifier, "log": "/dev/null",
-                 "startTicks": try startTicks(recorded.processIdentifier)],
-            ],
-        ]
-        try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: stateDir + "/processes.json"))
+        var gone = FederationProcess(id: "p01", role: "province", name: "gone", pid: bystander.processIdentifier, log: "/dev/null")
+        let bystanderStart = try #require(gone.startTicks)
+        gone.startTicks = bystanderStart + 1
+        #expect(!gone.isRunning, "a pid with another start time is taken for the recorded process")
+        let ours = FederationProcess(id: "p02", role: "province", name: "ours", pid: recorded.processIdentifier, log: "/dev/null")
+        #expect(ours.isRunning)
+        try FederationState(topology: "none", startedAt: "2026-12-03T00:00:00+07:00", processes: [gone, ours]).save(stateDir: stateDir)
         _ = try await runMotCua(["down", "--state-dir", stateDir])
         try await waitFor(seconds: 10, "the recorded process to stop") { !recorded.isRunning }
         #expect(!recorded.isRunning, "the recorded process is stopped")

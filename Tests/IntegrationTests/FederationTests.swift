@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import MotCuaCore
+import MotCuaLauncher
 import MotCuaSecurity
+import MotCuaTopology
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -16,6 +18,7 @@ final class LocalFederationHarness: @unchecked Sendable {
     let hubNationalPort: Int
     let nodePorts: [String: Int]
     let operatorClient: HTTPClient
+    let topology: Topology
 
     init() async throws {
         stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-fed-\(UUID().uuidString)").path
@@ -33,6 +36,7 @@ final class LocalFederationHarness: @unchecked Sendable {
               - {id: m-bca, kind: ministry, code: BCA, name: Bộ Công an, publicPort: \(nodePorts["m-bca"]!), units: {generator: ministry}}
             """
         try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+        topology = try Topology.load(path: topologyPath)
         let up = try await runMotCua(["up", topologyPath, "--state-dir", stateDir, "--detach", "--timeout", "60"])
         guard up.status == 0 else { throw CommandError("motcua up failed: \(up.output)") }
         let pki = PKIDirectory(path: stateDir + "/pki")
@@ -49,17 +53,13 @@ final class LocalFederationHarness: @unchecked Sendable {
 
     func nodeURL(_ id: String) -> String { "http://127.0.0.1:\(nodePorts[id]!)" }
 
-    /// The recorded processes (pids change when a test restarts one).
-    func processes() throws -> [JSONValue] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: stateDir + "/processes.json"))
-        guard case .array(let list)? = try JSONDecoder().decode(JSONValue.self, from: data)["processes"] else { return [] }
-        return list
+    /// The recorded process `id` (its pid changes when a test restarts it).
+    func process(_ id: String) throws -> FederationProcess {
+        guard let process = try FederationState.load(stateDir: stateDir).process(id) else { throw CommandError("no process \(id) recorded") }
+        return process
     }
 
-    func pid(_ id: String) throws -> Int32 {
-        guard case .int(let pid)? = try processes().first(where: { $0["id"] == .string(id) })?["pid"] else { throw CommandError("no pid for \(id)") }
-        return Int32(pid)
-    }
+    func pid(_ id: String) throws -> Int32 { try process(id).pid }
 
     func national(_ path: String) async throws -> JSONValue {
         let response = try await operatorClient.execute(HTTPClientRequest(url: "https://localhost:\(hubNationalPort)" + path), timeout: .seconds(10))
@@ -104,47 +104,28 @@ final class LocalFederationHarness: @unchecked Sendable {
         return head
     }
 
-    /// Restarts one node exactly as `motcua up` started it, and records its new pid.
+    /// Restarts one node exactly as `motcua up` started it (the same launch plan), and records its new pid.
     func restartNode(_ id: String, hubURL explicitHubURL: String? = nil, expectReady: Bool = true) async throws {
-        let hubURL = explicitHubURL ?? "https://localhost:\(hubFederationPort)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
-        process.arguments = ["node", "--topology", topologyPath, "--node-id", id, "--state-dir", stateDir, "--seed-demo", "--hub-url", hubURL, "--log-level", "warning"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try recordPID(id, process.processIdentifier)
+        let node = try #require(topology.nodes.first { $0.id == id })
+        let arguments = LaunchPlan.node(node, topologyPath: topologyPath, stateDir: stateDir, hubURL: explicitHubURL ?? LaunchPlan.hubURL(topology))
+        try restart(id, arguments)
         // A node that stopped writing answers its readiness probe with 503.
         try await waitFor(seconds: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz")).map { expectReady ? $0.status == 200 : $0.status > 0 } ?? false }
     }
 
     func restartHub() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
-        process.arguments = [
-            "hub", "--data-dir", stateDir + "/hub", "--federation-port", String(hubFederationPort), "--national-port", String(hubNationalPort),
-            "--pki-dir", stateDir + "/pki", "--log-level", "warning",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try recordPID("hub", process.processIdentifier)
+        try restart("hub", LaunchPlan.hub(topology, topologyPath: topologyPath, stateDir: stateDir))
         try await waitFor(seconds: 30) { (try? await self.national("/v1/national/nodes")) != nil }
     }
 
-    func recordPID(_ id: String, _ pid: Int32) throws {
-        let path = stateDir + "/processes.json"
-        var state = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        guard case .object(var root) = state, case .array(var list)? = root["processes"] else { return }
-        for index in list.indices where list[index]["id"] == .string(id) {
-            if case .object(var entry) = list[index] {
-                entry["pid"] = .int(Int64(pid))
-                list[index] = .object(entry)
-            }
-        }
-        root["processes"] = .array(list)
-        state = .object(root)
-        try Data(state.canonicalText.utf8).write(to: URL(fileURLWithPath: path))
+    /// Starts the process `id` again with these arguments (its output after its first run's log) and
+    /// records its pid and start time, so `motcua down` stops it too.
+    private func restart(_ id: String, _ arguments: [String]) throws {
+        var state = try FederationState.load(stateDir: stateDir)
+        let log = try #require(state.process(id)).log
+        let process = try LocalFederation.spawn(arguments, log: log, executable: MotCuaBinary.path)
+        state.restarted(id, pid: process.processIdentifier)
+        try state.save(stateDir: stateDir)
     }
 
     /// Submits `count` dossiers at a node from `workers` concurrent clients; returns the acknowledged codes.

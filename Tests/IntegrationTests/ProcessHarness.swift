@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import MotCuaCore
+import MotCuaLauncher
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -53,21 +54,15 @@ private func kernelChosenPort() throws -> Int {
 final class NodeProcess: @unchecked Sendable {
     let dataDirectory: String
     let port: Int
-    let process = Process()
+    let process: Process
     let logPath: String
 
     init(dataDirectory: String, port: Int, seed: Bool = true) throws {
         self.dataDirectory = dataDirectory
         self.port = port
         logPath = dataDirectory + ".log"
-        process.executableURL = URL(fileURLWithPath: MotCuaBinary.path)
-        process.arguments = ["node", "--data-dir", dataDirectory, "--public-port", String(port), "--log-level", "warning"]
-            + (seed ? ["--seed-demo"] : [])
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        process = try LocalFederation.spawn(
+            LaunchPlan.standaloneNode(dataDirectory: dataDirectory, port: port, seedDemo: seed), log: logPath, executable: MotCuaBinary.path)
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
