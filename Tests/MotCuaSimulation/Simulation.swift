@@ -39,6 +39,19 @@ public final class Simulation {
         public var simulatedSeconds = 0.0
 
         public init() {}
+
+        /// Adds another run's counts to these.
+        public mutating func add(_ other: Report) {
+            filed += other.filed
+            actions += other.actions
+            transfers += other.transfers
+            messagesDropped += other.messagesDropped
+            messagesDuplicated += other.messagesDuplicated
+            crashes += other.crashes
+            partitions += other.partitions
+            eventsReplicated += other.eventsReplicated
+            simulatedSeconds += other.simulatedSeconds
+        }
     }
 
     public let seed: UInt64
