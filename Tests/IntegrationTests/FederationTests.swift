@@ -2,11 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import MotCuaCore
 import MotCuaLauncher
-import MotCuaSecurity
 import MotCuaTopology
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 import MotCuaTestSupport
 import Testing
 
@@ -39,10 +37,7 @@ final class LocalFederationHarness: @unchecked Sendable {
         topology = try Topology.load(path: topologyPath)
         let up = try await runMotCua(["up", topologyPath, "--state-dir", stateDir, "--detach", "--timeout", "60"])
         guard up.status == 0 else { throw CommandError("motcua up failed: \(up.output)") }
-        let pki = PKIDirectory(path: stateDir + "/pki")
-        let tls = try FederationTLS.clientConfiguration(
-            certificatePath: pki.certificatePath(for: .operator("local")), keyPath: pki.keyPath(for: .operator("local")), caPath: pki.caCertificatePath)
-        operatorClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        operatorClient = try LocalFederation.operatorClient(stateDir: stateDir)
     }
 
     func shutdown() async {
