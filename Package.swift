@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MotCuaStore", targets: ["MotCuaStore"]),
         .library(name: "MotCuaNode", targets: ["MotCuaNode"]),
         .library(name: "MotCuaProtocol", targets: ["MotCuaProtocol"]),
+        .library(name: "MotCuaAPI", targets: ["MotCuaAPI"]),
         .library(name: "MotCuaSecurity", targets: ["MotCuaSecurity"]),
         .library(name: "MotCuaTopology", targets: ["MotCuaTopology"]),
     ],
@@ -79,12 +80,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The API's contract, typed once: the node's and the national API's request and answer types, written
+        // by the servers and read by `APIClient` (the command line, the benchmarks, the tests).
+        .target(
+            name: "MotCuaAPI",
+            dependencies: [
+                "MotCuaCore", "MotCuaProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // What the node's and the hub's servers share: problem+json (the one error answer), the JSON
         // answer encoder, memory trimming.
         .target(
             name: "MotCuaHTTP",
             dependencies: [
-                "MotCuaCore",
+                "MotCuaCore", "MotCuaAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -97,7 +110,7 @@ let package = Package(
         .target(
             name: "MotCuaNode",
             dependencies: [
-                "MotCuaCore", "MotCuaStore", "MotCuaProtocol", "MotCuaSecurity", "MotCuaHTTP",
+                "MotCuaCore", "MotCuaStore", "MotCuaProtocol", "MotCuaSecurity", "MotCuaHTTP", "MotCuaAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -117,7 +130,7 @@ let package = Package(
         .target(
             name: "MotCuaHub",
             dependencies: [
-                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaSecurity", "MotCuaHTTP",
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaSecurity", "MotCuaHTTP", "MotCuaAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -150,6 +163,7 @@ let package = Package(
             name: "motcua",
             dependencies: [
                 "MotCuaCore", "MotCuaStore", "MotCuaNode", "MotCuaHub", "MotCuaSecurity", "MotCuaTopology", "MotCuaProtocol", "MotCuaLauncher",
+                "MotCuaAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -167,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "motcua-bench",
             dependencies: [
-                "MotCuaCore", "MotCuaProtocol", "MotCuaStore",
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -182,7 +196,7 @@ let package = Package(
         .target(
             name: "MotCuaSimulation",
             dependencies: [
-                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaNode", "MotCuaHub",
+                "MotCuaCore", "MotCuaProtocol", "MotCuaStore", "MotCuaNode", "MotCuaHub", "MotCuaAPI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/MotCuaSimulation", swiftSettings: strictSettings
@@ -198,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "MotCuaHubTests",
             dependencies: [
-                "MotCuaHub", "MotCuaSecurity", "MotCuaCore", "MotCuaProtocol", "MotCuaTestSupport",
+                "MotCuaHub", "MotCuaSecurity", "MotCuaCore", "MotCuaProtocol", "MotCuaTestSupport", "MotCuaAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -220,8 +234,9 @@ let package = Package(
         .testTarget(
             name: "MotCuaNodeTests",
             dependencies: [
-                "MotCuaNode", "MotCuaStore", "MotCuaCore", "MotCuaTestSupport",
+                "MotCuaNode", "MotCuaStore", "MotCuaCore", "MotCuaTestSupport", "MotCuaAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -235,7 +250,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity", "MotCuaTestSupport", "MotCuaLauncher", "MotCuaTopology",
+                "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity", "MotCuaTestSupport", "MotCuaLauncher", "MotCuaTopology", "MotCuaAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MotCuaAPI
 import MotCuaCore
 import NIOCore
 import NIOHTTP1
@@ -93,19 +94,6 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 .response(from: request, context: context)
         }
     }
-}
-
-/// JSON for API answers, node's and hub's: keys sorted, times as ISO 8601 in Vietnam time.
-public enum APIJSON {
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(VietnamTime.format(date))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// An answer encoded from its type.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MotCuaAPI
 import MotCuaCore
 import MotCuaHTTP
 import MotCuaProtocol

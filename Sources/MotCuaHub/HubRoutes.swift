@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import Hummingbird
+import MotCuaAPI
 import MotCuaCore
 import MotCuaHTTP
 import MotCuaProtocol
@@ -162,10 +163,10 @@ struct HubRoutes {
             node.byStatus = Dictionary(uniqueKeysWithValues: summary.byStatus.map { (String($0.key), $0.value) })
             nodes.append(node)
         }
-        return try json(StatusAnswer(
+        return try json(NationalStatusAnswer(
             nodes: nodes,
             totals: .init(dossiers: summaries.reduce(0) { $0 + $1.dossiers }, overdue: summaries.reduce(0) { $0 + $1.overdue }, byStatus: totals),
-            at: apiTime(nowMs)))
+            at: Date(timeIntervalSince1970: Double(nowMs) / 1000)))
     }
 }
 

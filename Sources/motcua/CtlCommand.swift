@@ -1,7 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
+import MotCuaAPI
 import MotCuaCore
-import NIOHTTP1
+import NIOCore
 
 /// `motcua ctl`: what an officer (or a script) uses to file dossiers, act on them and read queues.
 struct CtlCommand: AsyncParsableCommand {
@@ -22,10 +24,8 @@ struct CtlCommand: AsyncParsableCommand {
             @Option(help: "What was lost and why, for the record (an event in the log keeps it).") var reason: String
 
             func run() async throws {
-                let client = try await connection.client()
-                let answer = try await client.call(.POST, "/v1/admin/log/accept-loss", body: .object(["reason": .string(reason)]))
-                connection.emit(answer) { answer in
-                    "loss accepted: seqs \(answer.text("lostFromSeq"))-\(answer.text("lostToSeq")) are gone from this node's log; it goes on at seq \(answer.text("seq"))"
+                try await connection.emit(NodeAPI.acceptLogLoss(reason: reason), with: try await connection.client()) { answer in
+                    "loss accepted: seqs \(answer.lostFromSeq)-\(answer.lostToSeq) are gone from this node's log; it goes on at seq \(answer.seq)"
                 }
             }
         }
@@ -50,11 +50,14 @@ struct Connection: ParsableArguments {
     /// The base URL without a trailing slash: the key of the saved session.
     var baseURL: String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
+    /// A client without a session.
+    var anonymous: APIClient { APIClient.commandLine(baseURL: baseURL, hint: " (is the node running? `motcua status`, or --url)") }
+
     /// A client with a token: from --username/--password, MOTCUA_TOKEN, or the saved session.
     func client(requireLogin: Bool = true) async throws -> APIClient {
-        var client = APIClient(baseURL: baseURL)
+        var client = anonymous
         if let username, let password {
-            client.token = try await Self.login(client, username: username, password: password)["token"]?.stringValue
+            client.token = try await client.send(NodeAPI.login(username: username, password: password)).token
         } else if let token = ProcessInfo.processInfo.environment["MOTCUA_TOKEN"] {
             client.token = token
         } else if let data = FileManager.default.contents(atPath: sessionFile),
@@ -67,70 +70,79 @@ struct Connection: ParsableArguments {
         return client
     }
 
-    static func login(_ client: APIClient, username: String, password: String) async throws -> JSONValue {
-        try await client.call(.POST, "/v1/auth/token", body: .object(["username": .string(username), "password": .string(password)]))
-    }
-
-    func emit(_ value: JSONValue, human: (JSONValue) -> String) {
-        print(json ? value.canonicalText : human(value))
-    }
-}
-
-extension JSONValue {
-    /// A field as display text ("" when absent).
-    func text(_ key: String) -> String {
-        switch self[key] {
-        case .string(let text)?: text
-        case .int(let number)?: String(number)
-        case .bool(let flag)?: flag ? "yes" : "no"
-        case nil, .null?: ""
-        case .array(let list)?: list.map { $0.stringValue ?? $0.canonicalText }.joined(separator: ", ")
-        case let other?: other.canonicalText
+    /// Sends the request and prints its answer: with --json as it came, else as `human` renders it.
+    @discardableResult
+    func emit<Answer>(_ request: APIRequest<Answer>, with client: APIClient, human: (Answer) -> String) async throws -> Answer? {
+        if json {
+            print(try await client.send(request.untyped).canonicalText)
+            return nil
         }
-    }
-
-    var items: [JSONValue] {
-        if case .array(let list)? = self["items"] { return list }
-        return []
+        let answer = try await client.send(request)
+        print(human(answer))
+        return answer
     }
 }
 
-/// Renders a dossier answer for a person.
-func describeDossier(_ dossier: JSONValue) -> String {
+extension APIClient {
+    /// A client for the command line: retries of idempotent writes are told on standard error.
+    static func commandLine(baseURL: String, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(30), hint: String) -> APIClient {
+        var client = APIClient(baseURL: baseURL, http: http, timeout: timeout)
+        client.onRetry = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        client.unreachableHint = hint
+        return client
+    }
+}
+
+/// A time as the API writes it ("" for none).
+func text(_ date: Date?) -> String { date.map(VietnamTime.format) ?? "" }
+
+/// Renders an officer's view of a dossier for a person.
+func describeDossier(_ view: DossierView) -> String {
+    let dossier = view.dossier
     var lines = [
-        "dossier     \(dossier.text("code"))",
-        "status      \(dossier.text("status")) \(dossier.text("statusName"))\(dossier.text("state").isEmpty ? "" : " (\(dossier.text("state")))")",
-        "procedure   \(dossier.text("procedureCode")) \(dossier.text("procedureName"))",
+        "dossier     \(dossier.code)",
+        "status      \(dossier.status) \(dossier.state.statusName) (\(dossier.state.rawValue))",
+        "procedure   \(dossier.procedureCode) \(view.procedureName ?? "")",
+        "applicant   \(dossier.applicant.fullName) (\(dossier.applicant.idNumber))",
     ]
-    if case .object = dossier["applicant"] {
-        lines.append("applicant   \(dossier["applicant"]!.text("fullName")) (\(dossier["applicant"]!.text("idNumber")))")
+    for (label, date) in [("received", dossier.receivedAt), ("due", dossier.dueAt), ("finished", dossier.finishedAt), ("returned", dossier.returnedAt)] {
+        if let date { lines.append("\(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(text(date))") }
     }
-    for (label, key) in [("received", "receivedAt"), ("due", "dueAt"), ("finished", "finishedAt"), ("returned", "returnedAt")] {
-        if !dossier.text(key).isEmpty { lines.append("\(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(dossier.text(key))") }
+    lines.append("at          \(view.holderUnitName ?? "") (\(dossier.holderUnit))")
+    if view.overdue { lines.append("overdue     yes") }
+    if !view.allowedActions.isEmpty { lines.append("next        \(view.allowedActions.joined(separator: ", "))") }
+    switch view.form {
+    case .receipt(let form)?:
+        lines.append("form \(form.form)     \(form.title)")
+        lines.append("  appointment \(text(form.appointmentAt)), collect at \(form.collectAt)")
+    case .supplementRequest(let form)?: lines.append("form \(form.form)     \(form.title)")
+    case .refusal(let form)?: lines.append("form \(form.form)     \(form.title)")
+    case .apology(let form)?:
+        lines.append("form \(form.form)     \(form.title)")
+        lines.append("  new appointment \(text(form.newAppointmentAt)): \(form.reason)")
+    case .stopNotice(let form)?: lines.append("form \(form.form)     \(form.title)")
+    case nil: break
     }
-    let holder = dossier["holderUnit"]
-    if case .object? = holder {
-        lines.append("at          \(holder!.text("name")) (\(holder!.text("code")))")
-    } else if !dossier.text("holderUnit").isEmpty {
-        lines.append("at          \(dossier.text("holderUnitName")) (\(dossier.text("holderUnit")))")
+    if let secret = view.lookupSecret { lines.append("lookup      secret \(secret) (printed on the receipt)") }
+    return lines.joined(separator: "\n")
+}
+
+/// Renders what the public lookup shows for a person.
+func describeDossier(_ view: PublicDossierView) -> String {
+    var lines = [
+        "dossier     \(view.code)",
+        "status      \(view.status) \(view.statusName)",
+        "procedure   \(view.procedureCode) \(view.procedureName ?? "")",
+    ]
+    for (label, date) in [("received", view.receivedAt), ("due", view.dueAt), ("finished", view.finishedAt), ("returned", view.returnedAt)] {
+        if let date { lines.append("\(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(text(date))") }
     }
-    if dossier.text("overdue") == "yes" { lines.append("overdue     yes") }
-    if case .array(let actions)? = dossier["allowedActions"], !actions.isEmpty {
-        lines.append("next        \(actions.compactMap(\.stringValue).joined(separator: ", "))")
-    }
-    if case .object? = dossier["form"], let form = dossier["form"] {
-        lines.append("form \(form.text("form"))     \(form.text("title"))")
-        if !form.text("appointmentAt").isEmpty { lines.append("  appointment \(form.text("appointmentAt")), collect at \(form.text("collectAt"))") }
-        if !form.text("newAppointmentAt").isEmpty { lines.append("  new appointment \(form.text("newAppointmentAt")): \(form.text("reason"))") }
-    }
-    if case .array(let timeline)? = dossier["timeline"] {
-        var table = TextTable(headers: ["at", "event", "status", "unit"])
-        for entry in timeline {
-            table.add([entry.text("at"), entry.text("event"), entry.text("statusName"), entry["unit"]?.text("name") ?? ""])
-        }
-        lines.append("")
-        lines.append(table.render())
-    }
+    lines.append("at          \(view.holderUnit.name) (\(view.holderUnit.code))")
+    if view.overdue { lines.append("overdue     yes") }
+    var table = TextTable(headers: ["at", "event", "status", "unit"])
+    for entry in view.timeline { table.add([text(entry.at), entry.event, entry.statusName ?? "", entry.unit?.name ?? ""]) }
+    lines.append("")
+    lines.append(table.render())
     return lines.joined(separator: "\n")
 }
 
@@ -143,17 +155,24 @@ extension CtlCommand {
             guard let username = connection.username, let password = connection.password else {
                 throw ValidationError("give --username and --password")
             }
-            let client = APIClient(baseURL: connection.baseURL)
-            let answer = try await Connection.login(client, username: username, password: password)
+            let request = NodeAPI.login(username: username, password: password)
+            let client = connection.anonymous
+            // The session is kept whatever is printed: the typed answer gives the token, --json prints the answer as it came.
+            let raw = try await client.send(request.untyped)
+            let answer: SessionAnswer
+            do {
+                answer = try APIJSON.decoder.decode(SessionAnswer.self, from: Data(raw.canonicalText.utf8))
+            } catch {
+                throw CommandFailure("the node's answer to the login is not a session: \(error)")
+            }
             try FileManager.default.createDirectory(atPath: connection.stateDir, withIntermediateDirectories: true)
             var sessions = (FileManager.default.contents(atPath: connection.sessionFile))
                 .flatMap { try? JSONDecoder().decode([String: String].self, from: $0) } ?? [:]
-            sessions[client.baseURL] = answer["token"]?.stringValue
+            sessions[client.baseURL] = answer.token
             try JSONEncoder().encode(sessions).write(to: URL(fileURLWithPath: connection.sessionFile), options: .atomic)
             _ = chmod(connection.sessionFile, 0o600)
-            connection.emit(answer) { answer in
-                "logged in as \(answer.text("username")) (\(answer.text("roles"))) until \(answer.text("expiresAt"))"
-            }
+            print(connection.json ? raw.canonicalText
+                  : "logged in as \(answer.username) (\(answer.roles.map(\.rawValue).joined(separator: ", "))) until \(text(answer.expiresAt))")
         }
     }
 
@@ -166,15 +185,19 @@ extension CtlCommand {
 
         func run() async throws {
             let client = try await connection.client(requireLogin: false)
-            var parameters = ["limit=200"]
-            if let level { parameters.append("level=\(queryEscape(level))") }
-            if let onlineMode { parameters.append("onlineMode=\(queryEscape(onlineMode))") }
-            if let query { parameters.append("q=\(queryEscape(query))") }
-            let answer = try await client.call(.GET, "/v1/procedures?" + parameters.joined(separator: "&"))
-            connection.emit(answer) { answer in
+            var filter = NodeAPI.ProcedureQuery(text: query, limit: 200)
+            if let level {
+                guard let parsed = AdministrativeLevel(rawValue: level) else { throw ValidationError("--level: ministry, province, district or commune") }
+                filter.level = parsed
+            }
+            if let onlineMode {
+                guard let parsed = OnlineMode(rawValue: onlineMode) else { throw ValidationError("--online-mode: none, partial or full-process") }
+                filter.onlineMode = parsed
+            }
+            try await connection.emit(NodeAPI.procedures(filter), with: client) { page in
                 var table = TextTable(headers: ["code", "level", "lead", "online", "fee", "name"])
-                for item in answer.items {
-                    table.add([item.text("code"), item.text("level"), item.text("leadTime"), item.text("onlineMode"), item.text("fee"), item.text("name")])
+                for item in page.items {
+                    table.add([item.code, item.level.rawValue, item.leadTime, item.onlineMode.rawValue, String(item.fee), item.name])
                 }
                 return table.render()
             }
@@ -197,18 +220,18 @@ extension CtlCommand {
         @Option(name: .customLong("file"), help: "A component as CODE=PATH (repeat).") var files: [String] = []
 
         func run() async throws {
-            let client = try await connection.client(requireLogin: channel != "online")
-            var applicant: [String: JSONValue] = ["idNumber": .string(idNumber), "fullName": .string(name)]
-            for (key, value) in [("birthDate", birthDate), ("phone", phone), ("email", email), ("taxCode", taxCode)] {
-                if let value { applicant[key] = .string(value) }
+            guard let channel = SubmissionChannel(rawValue: channel) else { throw ValidationError("--channel: online, counter or post") }
+            let client = try await connection.client(requireLogin: channel != .online)
+            var applicant = Applicant(idNumber: idNumber, fullName: name)
+            if let birthDate {
+                guard let day = LocalDate(iso: birthDate) else { throw ValidationError("--birth-date: YYYY-MM-DD") }
+                applicant.birthDate = day
             }
-            var body: [String: JSONValue] = [
-                "procedureCode": .string(procedure), "channel": .string(channel), "applicant": .object(applicant),
-                "components": .array(try files.map(componentJSON)),
-            ]
-            if let unit { body["unit"] = .string(unit) }
-            let answer = try await client.callIdempotent(.POST, "/v1/dossiers", body: .object(body))
-            connection.emit(answer, human: describeDossier)
+            applicant.phone = phone
+            applicant.email = email
+            applicant.taxCode = taxCode
+            let body = SubmissionBody(procedureCode: procedure, channel: channel, applicant: applicant, components: try files.map(upload), unit: unit)
+            try await connection.emit(NodeAPI.file(body), with: client, human: describeDossier)
         }
     }
 
@@ -234,36 +257,44 @@ extension CtlCommand {
         @Option(help: "Raw JSON body (overrides the options above).") var body: String?
 
         func run() async throws {
+            guard let action = DossierAction(rawValue: action) else {
+                throw ValidationError("unknown action '\(action)'; one of \(DossierAction.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             var client = try await connection.client(requireLogin: idNumber == nil)
             if idNumber != nil && connection.username == nil { client.token = nil }  // acting as the applicant
-            var payload: [String: JSONValue] = [:]
+            var payload = ActionBody()
             if let body {
-                guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) else {
-                    throw ValidationError("--body is not valid JSON")
+                do {
+                    payload = try JSONDecoder().decode(ActionBody.self, from: Data(body.utf8))
+                } catch {
+                    throw ValidationError("--body is not an action body: \(error)")
                 }
-                if case .object(let fields) = parsed { payload = fields }
             } else {
-                let texts: [(String, String?)] = [
-                    ("note", note), ("reason", reason), ("assignee", assignee), ("outcome", outcome), ("method", method),
-                    ("toUnit", toUnit), ("newDueAt", newDueAt),
-                ]
-                for (key, value) in texts { if let value { payload[key] = .string(value) } }
-                if !items.isEmpty { payload["items"] = .array(items.map(JSONValue.string)) }
-                if let amount { payload["amountVND"] = .int(Int64(amount)) }
-                if let workingDays { payload["workingDays"] = .int(Int64(workingDays)) }
-                if action == "refuse", let reason { payload["reasons"] = .array([.string(reason)]) }
-                let components = try files.map(componentJSON)
-                if action == "decide", let first = components.first {
-                    payload["resultDocument"] = first
+                payload.note = note
+                payload.reason = reason
+                payload.assignee = assignee
+                payload.outcome = outcome
+                payload.method = method
+                payload.toUnit = toUnit
+                payload.newDueAt = newDueAt
+                if !items.isEmpty { payload.items = items }
+                payload.amountVND = amount
+                payload.workingDays = workingDays
+                if action == .refuse, let reason { payload.reasons = [reason] }
+                let components = try files.map(upload)
+                if action == .decide, let first = components.first {
+                    payload.resultDocument = first
                 } else if !components.isEmpty {
-                    payload["components"] = .array(components)
+                    payload.components = components
                 }
             }
-            let path = "/v1/dossiers/\(queryEscape(code))/actions/\(queryEscape(action))"
             // The applicant's ID number travels in the body, never in the URL.
-            if let idNumber { payload["idNumber"] = .string(idNumber) }
-            let answer = try await client.callIdempotent(.POST, path, body: .object(payload))
-            connection.emit(answer, human: describeDossier)
+            if let idNumber {
+                payload.idNumber = idNumber
+                try await connection.emit(NodeAPI.actAsApplicant(code, action, payload), with: client, human: describeDossier)
+            } else {
+                try await connection.emit(NodeAPI.act(code, action, payload), with: client, human: describeDossier)
+            }
         }
     }
 
@@ -275,18 +306,13 @@ extension CtlCommand {
         @Option(help: "The lookup secret printed on the receipt (public lookup).") var lookupSecret: String?
 
         func run() async throws {
-            let anonymousLookup = idNumber != nil || lookupSecret != nil
-            let client = try await connection.client(requireLogin: !anonymousLookup)
-            let path = "/v1/dossiers/\(queryEscape(code))"
-            if anonymousLookup {
+            if idNumber != nil || lookupSecret != nil {
                 // In the body, so neither lands in an access log.
-                var anonymous = client
-                anonymous.token = nil
-                let credential: JSONValue = lookupSecret.map { .object(["lookupSecret": .string($0)]) } ?? .object(["idNumber": .string(idNumber ?? "")])
-                connection.emit(try await anonymous.call(.POST, path + "/lookup", body: credential), human: describeDossier)
+                let credential = lookupSecret.map { LookupBody(lookupSecret: $0) } ?? LookupBody(idNumber: idNumber)
+                try await connection.emit(NodeAPI.lookup(code, credential), with: connection.anonymous, human: describeDossier)
                 return
             }
-            connection.emit(try await client.call(.GET, path), human: describeDossier)
+            try await connection.emit(NodeAPI.dossier(code), with: try await connection.client(), human: describeDossier)
         }
     }
 
@@ -302,26 +328,19 @@ extension CtlCommand {
         @Option(help: "Cursor from the previous page.") var cursor: String?
 
         func run() async throws {
-            let client = try await connection.client()
-            var parameters = ["limit=\(limit)"]
-            if let unit { parameters.append("unit=\(queryEscape(unit))") }
-            if let status { parameters.append("status=\(status)") }
-            if let procedure { parameters.append("procedure=\(queryEscape(procedure))") }
-            if overdue { parameters.append("overdue=true") }
-            if let dueBefore { parameters.append("dueBefore=\(queryEscape(dueBefore))") }
-            if let cursor { parameters.append("cursor=\(queryEscape(cursor))") }
-            let answer = try await client.call(.GET, "/v1/dossiers?" + parameters.joined(separator: "&"))
-            connection.emit(answer) { answer in
+            let query = NodeAPI.DossierQuery(
+                unit: unit, status: status, procedure: procedure, overdue: overdue ? true : nil, dueBefore: dueBefore, cursor: cursor, limit: limit)
+            try await connection.emit(NodeAPI.queue(query), with: try await connection.client()) { page in
                 var table = TextTable(headers: ["code", "status", "procedure", "applicant", "due", "at", "overdue"])
-                for item in answer.items {
+                for item in page.items {
+                    let dossier = item.dossier
                     table.add([
-                        item.text("code"), "\(item.text("status")) \(item.text("statusName"))", item.text("procedureCode"),
-                        item["applicant"]?.text("fullName") ?? "", item.text("dueAt"), item.text("holderUnit"),
-                        item.text("overdue") == "yes" ? "OVERDUE" : "",
+                        dossier.code, "\(dossier.status) \(dossier.state.statusName)", dossier.procedureCode, dossier.applicant.fullName,
+                        text(dossier.dueAt), dossier.holderUnit, item.overdue ? "OVERDUE" : "",
                     ])
                 }
-                let next = answer.text("nextCursor")
-                return table.render() + "\n\(answer.items.count) dossier(s)" + (next.isEmpty ? "" : "; next page: --cursor \(next)")
+                let next = page.nextCursor.map { "; next page: --cursor \($0)" } ?? ""
+                return table.render() + "\n\(page.items.count) dossier(s)" + next
             }
         }
     }
@@ -332,12 +351,10 @@ extension CtlCommand {
         @Argument(help: "Dossier code.") var code: String
 
         func run() async throws {
-            let client = try await connection.client()
-            let answer = try await client.call(.GET, "/v1/dossiers/\(queryEscape(code))/events")
-            connection.emit(answer) { answer in
+            try await connection.emit(NodeAPI.events(code), with: try await connection.client()) { page in
                 var table = TextTable(headers: ["seq", "time (ms)", "kind", "actor", "hash"])
-                for item in answer.items {
-                    table.add([item.text("seq"), item.text("timeMs"), item.text("kind"), item.text("actor"), String(item.text("hash").prefix(16)) + "…"])
+                for event in page.items {
+                    table.add([String(event.seq), String(event.timeMs), event.kind, event.actor, String(event.hash.prefix(16)) + "…"])
                 }
                 return table.render()
             }
@@ -350,24 +367,24 @@ extension CtlCommand {
 
         func run() async throws {
             let client = try await connection.client()
-            let answer = try await client.call(.GET, "/v1/log/verify")
-            connection.emit(answer) { answer in
-                answer.text("intact") == "yes"
-                    ? "chain intact: \(answer.text("eventsChecked")) events, head \(answer.text("headSeq")) \(answer.text("headHash").prefix(16))…"
-                    : "CHAIN BROKEN at seq \(answer.text("firstBreakSeq")): \(answer.text("firstBreak"))"
+            // The exit status says whether the chain holds, with --json too.
+            let report = try await client.send(NodeAPI.verifyLog())
+            if connection.json {
+                print(String(decoding: try APIJSON.encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.intact
+                    ? "chain intact: \(report.eventsChecked) events, head \(report.headSeq) \(report.headHash.prefix(16))…"
+                    : "CHAIN BROKEN at seq \(report.firstBreakSeq.map(String.init) ?? "?"): \(report.firstBreak ?? "")")
             }
-            if answer["intact"] == .bool(false) { throw ExitCode(2) }
+            if !report.intact { throw ExitCode(2) }
         }
     }
 }
 
-/// Reads `CODE=PATH` into a component object.
-func componentJSON(_ spec: String) throws -> JSONValue {
+/// Reads `CODE=PATH` into a component to upload.
+func upload(_ spec: String) throws -> UploadBody {
     let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
     guard parts.count == 2 else { throw ValidationError("--file takes CODE=PATH, e.g. TP1=./to-khai.pdf") }
     guard let data = FileManager.default.contents(atPath: parts[1]) else { throw CommandFailure("cannot read \(parts[1])") }
-    return .object([
-        "code": .string(parts[0]), "fileName": .string((parts[1] as NSString).lastPathComponent),
-        "contentBase64": .string(data.base64EncodedString()),
-    ])
+    return UploadBody(code: parts[0], fileName: (parts[1] as NSString).lastPathComponent, bytes: data)
 }

@@ -1,10 +1,9 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaLauncher
-import NIOCore
-import NIOHTTP1
 
 /// `motcua demo`: realistic activity at every node of a local federation, so the national status moves:
 /// online and counter filings, officers receiving, assigning, deciding and returning, supplements, and
@@ -19,35 +18,29 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let state = try FederationState.load(stateDir: stateDir)
         let nodes = state.processes.filter { $0.role == "province" || $0.role == "ministry" }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let end = Date().addingTimeInterval(duration)
         await withTaskGroup(of: Void.self) { group in
             for node in nodes {
                 guard let url = node.publicURL else { continue }
-                group.addTask { await drive(url: url, node: node.id, client: client, until: end) }
+                group.addTask { await drive(url: url, node: node.id, until: end) }
             }
         }
-        try await client.shutdown()
     }
 
-    func drive(url: String, node: String, client: HTTPClient, until end: Date) async {
+    func drive(url: String, node: String, until end: Date) async {
         let api = APIClient(baseURL: url)
         func login(_ user: String) async -> String? {
-            try? await Connection.login(api, username: user, password: password)["token"]?.stringValue
+            try? await api.send(NodeAPI.login(username: user, password: password)).token
         }
         guard let receiver = await login("receiver"), let leader = await login("leader"), let specialist = await login("specialist"),
-              let units = try? await api.call(.GET, "/v1/units"), let catalogue = try? await api.call(.GET, "/v1/procedures?limit=200") else {
+              let units = try? await api.send(NodeAPI.units()), let catalogue = try? await api.send(NodeAPI.procedures(.init(limit: 200))) else {
             print("\(node): cannot log in or read the catalogue; skipping")
             return
         }
-        let levels = Dictionary(grouping: units.items.compactMap { unit -> (String, String)? in
-            guard let level = unit["level"]?.stringValue, let code = unit["code"]?.stringValue else { return nil }
-            return (level, code)
-        }, by: \.0).mapValues { $0.map(\.1) }
+        let levels = Dictionary(grouping: units.items, by: \.level).mapValues { $0.map(\.code) }
         // Single-level procedures here; interconnected ones travel in `journeys` below.
         let procedures = catalogue.items.filter { procedure in
-            guard levels[procedure.text("level")] != nil, case .array(let steps)? = procedure["steps"] else { return false }
-            return Set(steps.map { $0.text("unit").isEmpty ? $0.text("level") : $0.text("unit") }).count <= 1
+            levels[procedure.level] != nil && Set(procedure.steps.map(\.stage)).count <= 1
         }
         guard !procedures.isEmpty else { return }
         var open: [(code: String, id: String, step: Int)] = []
@@ -59,51 +52,41 @@ struct DemoCommand: AsyncParsableCommand {
             if counter % 6 == 1 { await journeys.start(counter) }
             await journeys.advance()
             let procedure = procedures.randomElement()!
-            let unit = levels[procedure.text("level")]!.randomElement()!
-            let online = procedure.text("onlineMode") != "none" && Double.random(in: 0..<1) < 0.75
+            let unit = levels[procedure.level]!.randomElement()!
+            let online = procedure.onlineMode != .none && Double.random(in: 0..<1) < 0.75
             let id = String(format: "0%02d%d%02d%06d", Int.random(in: 1...96), Int.random(in: 0...3), Int.random(in: 0...99), Int.random(in: 0...999_999))
             guard (try? PersonalIDNumber.parse(id)) != nil, id.count == 12 else { continue }
-            var components: [JSONValue] = []
-            if case .array(let list)? = procedure["components"] {
-                for component in list where component["mandatory"] == .bool(true) {
-                    components.append(.object([
-                        "code": component["code"] ?? .null, "fileName": .string("\(component.text("code")).pdf"),
-                        "contentBase64": .string(Data("demo \(node) \(counter)".utf8).base64EncodedString()),
-                    ]))
-                }
-            }
-            let body = JSONValue.object([
-                "procedureCode": procedure["code"] ?? .null, "channel": .string(online ? "online" : "counter"), "unit": .string(unit),
-                "applicant": .object(["idNumber": .string(id), "fullName": .string("Công dân \(node)-\(counter)")]),
-                "components": .array(components),
-            ])
-            var filer = APIClient(baseURL: url)
-            if !online { filer.token = receiver }
-            if let filed = try? await filer.call(.POST, "/v1/dossiers", body: body), let code = filed["code"]?.stringValue {
-                open.append((code, id, online ? 0 : 1))
+            let body = SubmissionBody(
+                procedureCode: procedure.code, channel: online ? .online : .counter,
+                applicant: Applicant(idNumber: id, fullName: "Công dân \(node)-\(counter)"),
+                components: Journeys.uploads(procedure, text: "demo \(node) \(counter)"), unit: unit)
+            if let filed = try? await api.authorized(online ? nil : receiver).send(NodeAPI.file(body)) {
+                open.append((filed.code, id, online ? 0 : 1))
             }
             // Move some open dossiers one step; about one in six is left alone and will run late.
             for index in open.indices.shuffled().prefix(3) where Double.random(in: 0..<1) < 0.8 {
                 let (code, id, step) = open[index]
-                var officer = APIClient(baseURL: url)
-                var action = ""
-                var payload: [String: JSONValue] = [:]
+                let token: String
+                let action: DossierAction
+                var payload = ActionBody()
                 switch step {
-                case 0: officer.token = receiver; action = "receive"
-                case 1: officer.token = leader; action = "assign"; payload["assignee"] = .string("specialist")
+                case 0: token = receiver; action = .receive
+                case 1: token = leader; action = .assign; payload.assignee = "specialist"
                 case 2 where Double.random(in: 0..<1) < 0.15:
-                    officer.token = specialist; action = "request-supplement"; payload["items"] = .array([.string("Bản sao giấy tờ")])
-                case 2: officer.token = leader; action = "decide"; payload["outcome"] = .string(Double.random(in: 0..<1) < 0.9 ? "approved" : "rejected"); payload["reason"] = .string("không đủ điều kiện")
-                case 3: officer.token = receiver; action = "return"
+                    token = specialist; action = .requestSupplement; payload.items = ["Bản sao giấy tờ"]
+                case 2:
+                    token = leader; action = .decide; payload.outcome = Double.random(in: 0..<1) < 0.9 ? "approved" : "rejected"
+                    payload.reason = "không đủ điều kiện"
+                case 3: token = receiver; action = .returnResult
                 default: continue
                 }
-                if action == "request-supplement" {
-                    _ = try? await officer.call(.POST, "/v1/dossiers/\(code)/actions/\(action)", body: .object(payload))
-                    let applicant = APIClient(baseURL: url)
-                    _ = try? await applicant.call(.POST, "/v1/dossiers/\(code)/actions/supplement", body: .object(["note": .string("đã bổ sung"), "idNumber": .string(id)]))
+                let officer = api.authorized(token)
+                if action == .requestSupplement {
+                    _ = try? await officer.send(NodeAPI.act(code, action, payload))
+                    _ = try? await api.send(NodeAPI.actAsApplicant(code, .supplement, ActionBody(note: "đã bổ sung", idNumber: id)))
                     continue
                 }
-                if (try? await officer.call(.POST, "/v1/dossiers/\(code)/actions/\(action)", body: .object(payload))) != nil {
+                if (try? await officer.send(NodeAPI.act(code, action, payload))) != nil {
                     open[index].step += 1
                 }
             }
@@ -123,67 +106,56 @@ struct Journeys {
     let node: String
     let receiver: String
     let leader: String
-    let levels: [String: [String]]
-    let catalogue: [JSONValue]
+    let levels: [AdministrativeLevel: [String]]
+    let catalogue: [ProcedureView]
     /// Dossiers filed here that travel, with what to do next: "forward" (times left) or "return".
     var mine: [(code: String, forwards: Int)] = []
 
-    func officer(_ token: String) -> APIClient {
-        var client = api
-        client.token = token
-        return client
-    }
-
-    func components(_ code: String, seed: Int) -> [JSONValue] {
-        guard let procedure = catalogue.first(where: { $0.text("code") == code }), case .array(let list)? = procedure["components"] else { return [] }
-        return list.filter { $0["mandatory"] == .bool(true) }.map { component in
-            .object([
-                "code": component["code"] ?? .null, "fileName": .string("\(component.text("code")).pdf"),
-                "contentBase64": .string(Data("demo \(node) \(seed)".utf8).base64EncodedString()),
-            ])
+    /// A small file for each mandatory component of the procedure.
+    static func uploads(_ procedure: ProcedureView?, text: String) -> [UploadBody] {
+        (procedure?.components ?? []).filter(\.mandatory).map { component in
+            UploadBody(code: component.code, fileName: "\(component.code).pdf", bytes: Data(text.utf8))
         }
     }
 
     mutating func start(_ seed: Int) async {
-        guard levels["province"] != nil else { return }
-        let others = (try? await api.call(.GET, "/v1/federation/units"))?.items ?? []
+        guard levels[.province] != nil else { return }
+        let others = (try? await api.send(NodeAPI.federationUnits()))?.items ?? []
         var choices: [(procedure: String, unit: String?, counter: Bool, forwards: Int)] = []
-        if let commune = levels["commune"]?.randomElement() { choices.append(("1.010801", commune, false, 2)) }
-        if others.contains(where: { $0.text("code") == "M-BCA.C01" }) { choices.append(("1.010802", nil, true, 1)) }
-        let provinces = others.filter { $0.text("level") == "province" }.map { $0.text("code") }
+        if let commune = levels[.commune]?.randomElement() { choices.append(("1.010801", commune, false, 2)) }
+        if others.contains(where: { $0.code == "M-BCA.C01" }) { choices.append(("1.010802", nil, true, 1)) }
+        let provinces = others.filter { $0.level == .province }.map(\.code)
         if let elsewhere = provinces.randomElement() { choices.append(("2.000488", elsewhere, true, 1)) }
         guard let choice = choices.randomElement() else { return }
         let id = String(format: "0%02d%d%02d%06d", Int.random(in: 1...96), Int.random(in: 0...3), Int.random(in: 0...99), Int.random(in: 0...999_999))
-        var body: [String: JSONValue] = [
-            "procedureCode": .string(choice.procedure), "channel": .string(choice.counter ? "counter" : "online"),
-            "applicant": .object(["idNumber": .string(id), "fullName": .string("Công dân liên thông \(node)-\(seed)")]),
-            "components": .array(components(choice.procedure, seed: seed)),
-        ]
-        if let unit = choice.unit { body["unit"] = .string(unit) }
-        let filer = choice.counter ? officer(receiver) : api
-        guard let filed = try? await filer.call(.POST, "/v1/dossiers", body: .object(body)), let code = filed["code"]?.stringValue else { return }
-        if !choice.counter { _ = try? await officer(receiver).call(.POST, "/v1/dossiers/\(code)/actions/receive", body: .object([:])) }
-        mine.append((code, choice.forwards))
+        let body = SubmissionBody(
+            procedureCode: choice.procedure, channel: choice.counter ? .counter : .online,
+            applicant: Applicant(idNumber: id, fullName: "Công dân liên thông \(node)-\(seed)"),
+            components: Self.uploads(catalogue.first { $0.code == choice.procedure }, text: "demo \(node) \(seed)"), unit: choice.unit)
+        guard let filed = try? await api.authorized(choice.counter ? receiver : nil).send(NodeAPI.file(body)) else { return }
+        if !choice.counter { _ = try? await api.authorized(receiver).send(NodeAPI.act(filed.code, .receive)) }
+        mine.append((filed.code, choice.forwards))
     }
 
     mutating func advance() async {
+        let receiver = api.authorized(receiver), leader = api.authorized(leader)
         // Hand-overs of our own travelling dossiers, one stage at a time; then the decision or the return.
         for index in mine.indices.shuffled().prefix(2) {
             let (code, forwards) = mine[index]
             if forwards > 0 {
-                if (try? await officer(receiver).call(.POST, "/v1/dossiers/\(code)/actions/forward", body: .object([:]))) != nil {
+                if (try? await receiver.send(NodeAPI.act(code, .forward))) != nil {
                     mine[index].forwards -= 1
                 }
                 continue
             }
-            guard let dossier = try? await officer(leader).call(.GET, "/v1/dossiers/\(code)") else { continue }
-            switch dossier.text("state") {
-            case "forwarded", "received":
-                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/assign", body: .object(["assignee": .string("leader")]))
-            case "assigned":
-                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/decide", body: .object(["outcome": .string("approved")]))
-            case "decided":
-                _ = try? await officer(receiver).call(.POST, "/v1/dossiers/\(code)/actions/return", body: .object(["satisfaction": .int(5)]))
+            guard let view = try? await leader.send(NodeAPI.dossier(code)) else { continue }
+            switch view.dossier.state {
+            case .forwarded, .received:
+                _ = try? await leader.send(NodeAPI.act(code, .assign, ActionBody(assignee: "leader")))
+            case .assigned:
+                _ = try? await leader.send(NodeAPI.act(code, .decide, ActionBody(outcome: "approved")))
+            case .decided:
+                _ = try? await receiver.send(NodeAPI.act(code, .returnResult, ActionBody(satisfaction: 5)))
                 mine[index].forwards = -1
             default:
                 break
@@ -192,18 +164,15 @@ struct Journeys {
         mine.removeAll { $0.forwards < 0 }
         if mine.count > 200 { mine.removeFirst(mine.count - 200) }
         // What other nodes sent here: take it up and decide it (the result goes back by itself).
-        guard let page = try? await officer(leader).call(.GET, "/v1/dossiers?status=4&limit=100") else { return }
-        for item in page.items where !item.text("arrivedBy").isEmpty && item.text("receivingNode") != node {
-            let code = item.text("code")
-            switch item.text("state") {
-            case "forwarded":
-                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/assign", body: .object(["assignee": .string("leader")]))
-            case "assigned" where Double.random(in: 0..<1) < 0.5:
-                let result = Data("kết quả \(code)".utf8).base64EncodedString()
-                _ = try? await officer(leader).call(.POST, "/v1/dossiers/\(code)/actions/decide", body: .object([
-                    "outcome": .string("approved"), "resultSummary": .string("Đã giải quyết"),
-                    "resultDocument": .object(["fileName": .string("ket-qua.pdf"), "contentBase64": .string(result)]),
-                ]))
+        guard let page = try? await leader.send(NodeAPI.queue(.init(status: 4, limit: 100))) else { return }
+        for item in page.items where item.dossier.arrivedBy != nil && item.dossier.receivingNode != node {
+            let code = item.code
+            switch item.dossier.state {
+            case .forwarded:
+                _ = try? await leader.send(NodeAPI.act(code, .assign, ActionBody(assignee: "leader")))
+            case .assigned where Double.random(in: 0..<1) < 0.5:
+                let result = UploadBody(code: nil, fileName: "ket-qua.pdf", bytes: Data("kết quả \(code)".utf8))
+                _ = try? await leader.send(NodeAPI.act(code, .decide, ActionBody(outcome: "approved", resultSummary: "Đã giải quyết", resultDocument: result)))
             default:
                 break
             }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaLauncher
 import NIOCore
-import NIOHTTP1
 
 /// `motcua ctl national`: the hub's national API with the operator certificate of the state folder.
 struct NationalCommand: AsyncParsableCommand {
@@ -17,15 +17,18 @@ struct NationalCommand: AsyncParsableCommand {
         @Option(help: "Hub URL (default: from the state folder, else https://localhost:7444).") var hubUrl: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
-        func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+        /// Sends the request with the operator's certificate and prints its answer: with --json as it came,
+        /// else as `human` renders it.
+        func emit<Answer>(_ request: APIRequest<Answer>, human: (Answer) -> String) async throws {
             let base = hubUrl ?? (try? FederationState.load(stateDir: stateDir))?.hub?.publicURL ?? "https://localhost:7444"
-            let client = try LocalFederation.operatorClient(stateDir: stateDir)
+            let http = try LocalFederation.operatorClient(stateDir: stateDir)
+            let client = APIClient.commandLine(baseURL: base, http: http, timeout: .seconds(15), hint: " (is the hub running? `motcua status`, or --hub-url)")
             do {
-                let answer = try await APIClient(baseURL: base, client: client, timeoutSeconds: 15).call(method, path, body: body)
-                try await client.shutdown()
-                return answer
+                let text = json ? try await client.send(request.untyped).canonicalText : human(try await client.send(request))
+                try await http.shutdown()
+                print(text)
             } catch {
-                try? await client.shutdown()
+                try? await http.shutdown()
                 throw error
             }
         }
@@ -36,21 +39,16 @@ struct NationalCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let answer = try await options.call(.GET, "/v1/national/status")
-            if options.json { print(answer.canonicalText); return }
-            var table = TextTable(headers: ["node", "applied seq", "lag ms", "last contact", "dossiers", "overdue", "by status", "quarantined"])
-            if case .array(let nodes)? = answer["nodes"] {
-                for node in nodes {
-                    let byStatus: String
-                    if case .object(let counts)? = node["byStatus"] {
-                        byStatus = counts.keys.sorted { Int($0) ?? 0 < Int($1) ?? 0 }.map { "\($0):\(counts[$0]!.canonicalText)" }.joined(separator: " ")
-                    } else { byStatus = "" }
-                    table.add([node.text("id"), node.text("appliedSeq"), node.text("lagMs"), node.text("lastContactAt"),
-                               node.text("dossiers"), node.text("overdue"), byStatus, node.text("quarantined")])
+            try await options.emit(NationalAPI.status()) { answer in
+                var table = TextTable(headers: ["node", "applied seq", "lag ms", "last contact", "dossiers", "overdue", "by status", "quarantined"])
+                for node in answer.nodes {
+                    let byStatus = (node.byStatus ?? [:]).sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }.map { "\($0.key):\($0.value)" }
+                    table.add([node.id, String(node.appliedSeq), node.lagMs.map(String.init) ?? "", text(node.lastContactAt),
+                               node.dossiers.map(String.init) ?? "", node.overdue.map(String.init) ?? "", byStatus.joined(separator: " "),
+                               node.quarantined ?? ""])
                 }
+                return table.render() + "\n\ntotal \(answer.totals.dossiers) dossiers, \(answer.totals.overdue) overdue, at \(text(answer.at))"
             }
-            print(table.render())
-            if let totals = answer["totals"] { print("\ntotal \(totals.text("dossiers")) dossiers, \(totals.text("overdue")) overdue, at \(answer.text("at"))") }
         }
     }
 
@@ -60,37 +58,41 @@ struct NationalCommand: AsyncParsableCommand {
         @Argument(help: "Dossier code.") var code: String
 
         func run() async throws {
-            let answer = try await options.call(.GET, "/v1/national/dossiers/\(queryEscape(code))")
-            if options.json { print(answer.canonicalText); return }
-            for key in ["code", "node", "status", "statusName", "state", "procedureCode", "channel", "receivingUnit", "receivingNode",
-                        "competentUnit", "competentNode", "unit", "holderNode", "level", "submittedAt", "receivedAt", "dueAt", "finishedAt",
-                        "returnedAt", "overdue", "crossNode", "lastSeq"] where !answer.text(key).isEmpty {
-                print("\(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(answer.text(key))")
-            }
-            // The journey: where the dossier stayed, how long, and whether each stay kept its share of the time.
-            if case .array(let path)? = answer["path"], !path.isEmpty {
-                print("\njourney")
-                var table = TextTable(headers: ["#", "node", "unit", "level", "step", "arrived", "left", "spent", "step due", ""])
-                for hop in path {
-                    let spent = Int(hop.text("spentMs")) ?? 0
-                    table.add([hop.text("index"), hop.text("node"), hop.text("unit"), hop.text("level"), String(hop.text("step").prefix(40)),
-                               hop.text("arrivedAt"), hop.text("leftAt").isEmpty ? "(here now)" : hop.text("leftAt"), Self.duration(spent),
-                               hop.text("stepDueAt"), hop.text("late") == "yes" ? "LATE" : ""])
+            try await options.emit(NationalAPI.dossier(code)) { answer in
+                let dossier = answer.dossier
+                let fields: [(String, String?)] = [
+                    ("code", dossier.code), ("node", dossier.node), ("status", String(dossier.status)), ("statusName", dossier.statusName),
+                    ("state", dossier.state), ("procedureCode", dossier.procedureCode), ("channel", dossier.channel),
+                    ("receivingUnit", dossier.receivingUnit), ("receivingNode", dossier.receivingNode), ("competentUnit", dossier.competentUnit),
+                    ("competentNode", dossier.competentNode), ("unit", dossier.unit), ("holderNode", dossier.holderNode), ("level", dossier.level),
+                    ("submittedAt", dossier.submittedAt.map(text)), ("receivedAt", dossier.receivedAt.map(text)), ("dueAt", dossier.dueAt.map(text)),
+                    ("finishedAt", dossier.finishedAt.map(text)), ("returnedAt", dossier.returnedAt.map(text)),
+                    ("overdue", dossier.overdue ? "yes" : "no"), ("crossNode", dossier.crossNode ? "yes" : "no"), ("lastSeq", String(dossier.lastSeq)),
+                ]
+                var lines = fields.compactMap { key, value in value.map { "\(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \($0)" } }
+                // The journey: where the dossier stayed, how long, and whether each stay kept its share of the time.
+                if !answer.path.isEmpty {
+                    var table = TextTable(headers: ["#", "node", "unit", "level", "step", "arrived", "left", "spent", "step due", ""])
+                    for stay in answer.path {
+                        table.add([String(stay.index), stay.node ?? "", stay.unit, stay.level ?? "", String((stay.step ?? "").prefix(40)),
+                                   text(stay.arrivedAt), stay.leftAt.map(text) ?? "(here now)", Self.duration(stay.spentMs),
+                                   text(stay.stepDueAt), stay.late ? "LATE" : ""])
+                    }
+                    lines += ["", "journey", table.render()]
                 }
-                print(table.render())
-            }
-            if case .array(let transfers)? = answer["transfers"], !transfers.isEmpty {
-                print("\ntransfers between nodes")
-                var table = TextTable(headers: ["transfer", "kind", "from", "to", "unit", "state", "attempts", "queued at"])
-                for transfer in transfers {
-                    table.add([String(transfer.text("transferId").prefix(8)), transfer.text("kind"), transfer.text("source"), transfer.text("destination"),
-                               transfer.text("toUnit"), transfer.text("state"), transfer.text("attempts"), transfer.text("enqueuedAt")])
+                if !answer.transfers.isEmpty {
+                    var table = TextTable(headers: ["transfer", "kind", "from", "to", "unit", "state", "attempts", "queued at"])
+                    for transfer in answer.transfers {
+                        table.add([String(transfer.transferId.prefix(8)), transfer.kind, transfer.source, transfer.destination ?? "",
+                                   transfer.toUnit, transfer.state, String(transfer.attempts), text(transfer.enqueuedAt)])
+                    }
+                    lines += ["", "transfers between nodes", table.render()]
                 }
-                print(table.render())
+                return lines.joined(separator: "\n")
             }
         }
 
-        static func duration(_ ms: Int) -> String {
+        static func duration(_ ms: Int64) -> String {
             let seconds = ms / 1000
             if seconds < 60 { return "\(seconds)s" }
             if seconds < 3600 { return "\(seconds / 60)m\(seconds % 60)s" }
@@ -113,24 +115,17 @@ struct NationalCommand: AsyncParsableCommand {
         @Option(help: "Cursor from the previous page.") var cursor: String?
 
         func run() async throws {
-            var parameters = ["limit=\(limit)"]
-            if let node { parameters.append("node=\(queryEscape(node))") }
-            if let status { parameters.append("status=\(status)") }
-            if let procedure { parameters.append("procedure=\(queryEscape(procedure))") }
-            if overdue { parameters.append("overdue=true") }
-            if let receivingNode { parameters.append("receivingNode=\(queryEscape(receivingNode))") }
-            if let holderNode { parameters.append("holderNode=\(queryEscape(holderNode))") }
-            if crossNode { parameters.append("crossNode=true") }
-            if let cursor { parameters.append("cursor=\(queryEscape(cursor))") }
-            let answer = try await options.call(.GET, "/v1/national/dossiers?" + parameters.joined(separator: "&"))
-            if options.json { print(answer.canonicalText); return }
-            var table = TextTable(headers: ["code", "filed at", "held by", "status", "procedure", "unit", "due", "overdue"])
-            for item in answer.items {
-                table.add([item.text("code"), item.text("receivingNode"), item.text("holderNode"), "\(item.text("status")) \(item.text("statusName"))",
-                           item.text("procedureCode"), item.text("unit"), item.text("dueAt"), item.text("overdue") == "yes" ? "OVERDUE" : ""])
+            let query = NationalAPI.DossierQuery(
+                node: node, status: status, procedure: procedure, receivingNode: receivingNode, holderNode: holderNode,
+                crossNode: crossNode ? true : nil, overdue: overdue, cursor: cursor, limit: limit)
+            try await options.emit(NationalAPI.dossiers(query)) { page in
+                var table = TextTable(headers: ["code", "filed at", "held by", "status", "procedure", "unit", "due", "overdue"])
+                for item in page.items {
+                    table.add([item.code, item.receivingNode, item.holderNode, "\(item.status) \(item.statusName)", item.procedureCode ?? "",
+                               item.unit ?? "", text(item.dueAt), item.overdue ? "OVERDUE" : ""])
+                }
+                return table.render() + (page.nextCursor.map { "\nnext page: --cursor \($0)" } ?? "")
             }
-            print(table.render())
-            if !answer.text("nextCursor").isEmpty { print("next page: --cursor \(answer.text("nextCursor"))") }
         }
     }
 
@@ -139,21 +134,19 @@ struct NationalCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let answer = try await options.call(.GET, "/v1/national/mailbox")
-            if options.json { print(answer.canonicalText); return }
-            var summary = TextTable(headers: ["destination", "waiting", "oldest"])
-            if case .array(let destinations)? = answer["destinations"] {
-                for destination in destinations {
-                    summary.add([destination.text("node"), destination.text("queued"), Dossier.duration(Int(destination.text("oldestAgeMs")) ?? 0)])
+            try await options.emit(NationalAPI.mailbox()) { answer in
+                var summary = TextTable(headers: ["destination", "waiting", "oldest"])
+                for destination in answer.destinations {
+                    summary.add([destination.node, String(destination.queued), Dossier.duration(destination.oldestAgeMs)])
                 }
+                guard !answer.items.isEmpty else { return summary.render() }
+                var table = TextTable(headers: ["transfer", "dossier", "kind", "from", "to", "unit", "age", "attempts"])
+                for item in answer.items {
+                    table.add([String(item.transferId.prefix(8)), item.dossier, item.kind, item.source, item.destination ?? "", item.toUnit,
+                               Dossier.duration(item.ageMs), String(item.attempts)])
+                }
+                return summary.render() + "\n\n" + table.render()
             }
-            print(summary.render())
-            var table = TextTable(headers: ["transfer", "dossier", "kind", "from", "to", "unit", "age", "attempts"])
-            for item in answer.items {
-                table.add([String(item.text("transferId").prefix(8)), item.text("dossier"), item.text("kind"), item.text("source"),
-                           item.text("destination"), item.text("toUnit"), Dossier.duration(Int(item.text("ageMs")) ?? 0), item.text("attempts")])
-            }
-            if !answer.items.isEmpty { print("\n" + table.render()) }
         }
     }
 
@@ -167,16 +160,15 @@ struct NationalCommand: AsyncParsableCommand {
             @OptionGroup var options: Options
 
             func run() async throws {
-                let answer = try await options.call(.GET, "/v1/national/nodes")
-                if options.json { print(answer.canonicalText); return }
-                var table = TextTable(headers: ["node", "member", "applied seq", "node head", "last contact", "state"])
-                for node in answer.items {
-                    let state = !node.text("quarantined").isEmpty ? "QUARANTINED: \(node.text("quarantined"))"
-                        : node.text("logBehindHub") == "yes" ? "LOG BEHIND HUB" : ""
-                    table.add([node.text("id"), node.text("member"), node.text("appliedSeq"), node.text("reportedHeadSeq"),
-                               node.text("lastContactAt"), state])
+                try await options.emit(NationalAPI.nodes()) { answer in
+                    var table = TextTable(headers: ["node", "member", "applied seq", "node head", "last contact", "state"])
+                    for node in answer.items {
+                        let state = node.quarantined.map { "QUARANTINED: \($0)" } ?? (node.logBehindHub ? "LOG BEHIND HUB" : "")
+                        table.add([node.id, node.member ? "yes" : "no", String(node.appliedSeq), node.reportedHeadSeq.map(String.init) ?? "",
+                                   text(node.lastContactAt), state])
+                    }
+                    return table.render()
                 }
-                print(table.render())
             }
         }
 
@@ -186,8 +178,9 @@ struct NationalCommand: AsyncParsableCommand {
             @Argument(help: "Node id.") var node: String
 
             func run() async throws {
-                let answer = try await options.call(.POST, "/v1/national/nodes", body: .object(["id": .string(node)]))
-                print(options.json ? answer.canonicalText : answer.text("added") == "yes" ? "node \(node) admitted" : "node \(node) was already a member")
+                try await options.emit(NationalAPI.admit(node)) { answer in
+                    answer.added == true ? "node \(node) admitted" : "node \(node) was already a member"
+                }
             }
         }
 
@@ -197,8 +190,7 @@ struct NationalCommand: AsyncParsableCommand {
             @Argument(help: "Node id.") var node: String
 
             func run() async throws {
-                let answer = try await options.call(.DELETE, "/v1/national/nodes/\(queryEscape(node))")
-                print(options.json ? answer.canonicalText : "node \(node) removed")
+                try await options.emit(NationalAPI.dismiss(node)) { _ in "node \(node) removed" }
             }
         }
     }
@@ -209,8 +201,7 @@ struct NationalCommand: AsyncParsableCommand {
         @Argument(help: "Node id.") var node: String
 
         func run() async throws {
-            let answer = try await options.call(.POST, "/v1/national/nodes/\(queryEscape(node))/release")
-            print(options.json ? answer.canonicalText : "node \(node) released")
+            try await options.emit(NationalAPI.release(node)) { _ in "node \(node) released" }
         }
     }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaLauncher
 import MotCuaSecurity
 import MotCuaTopology
+import NIOCore
 import Synchronization
 import UnixSignals
 
@@ -118,9 +120,9 @@ struct UpCommand: AsyncParsableCommand {
                 }
                 let ready: Bool
                 if process.role == "hub" {
-                    ready = await APIClient(baseURL: process.federationURL!, client: hubClient, timeoutSeconds: 2).probe("/healthz") != nil
+                    ready = await APIClient(baseURL: process.federationURL!, http: hubClient, timeout: .seconds(2)).probe(NationalAPI.health()) != nil
                 } else {
-                    ready = await APIClient(baseURL: process.publicURL!, client: client, timeoutSeconds: 2).probe("/readyz")?["status"] == .string("ready")
+                    ready = await APIClient(baseURL: process.publicURL!, http: client, timeout: .seconds(2)).probe(NodeAPI.ready())?.isReady == true
                 }
                 if ready {
                     say(String(format: "  ✓ %-8@ ready after %.1f s", process.id as NSString, Date().timeIntervalSince(started)))
@@ -164,13 +166,10 @@ struct StatusCommand: AsyncParsableCommand {
         let state = try FederationState.load(stateDir: stateDir)
         let hubClient = try LocalFederation.operatorClient(stateDir: stateDir)
         let national = await state.hub.flatMap { $0.federationURL }.asyncMap {
-            await APIClient(baseURL: $0, client: hubClient, timeoutSeconds: 3).probe("/v1/national/status")
+            await APIClient(baseURL: $0, http: hubClient, timeout: .seconds(3)).probe(NationalAPI.status())
         } ?? nil
         try? await hubClient.shutdown()
-        var standing: [String: JSONValue] = [:]
-        if case .array(let nodes)? = national?["nodes"] {
-            for node in nodes { if let id = node["id"]?.stringValue { standing[id] = node } }
-        }
+        let standing = Dictionary((national?.nodes ?? []).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var rows: [JSONValue] = []
         var table = TextTable(headers: ["id", "role", "pid", "up", "public URL", "applied seq", "lag ms"])
         for process in state.processes {
@@ -180,11 +179,11 @@ struct StatusCommand: AsyncParsableCommand {
                 "id": .string(process.id), "role": .string(process.role), "pid": .int(Int64(process.pid)), "up": .bool(up),
                 "publicURL": process.publicURL.map(JSONValue.string) ?? .null,
                 "federationURL": process.federationURL.map(JSONValue.string) ?? .null,
-                "appliedSeq": node?["appliedSeq"] ?? .null, "lagMs": node?["lagMs"] ?? .null,
+                "appliedSeq": node.map { .int($0.appliedSeq) } ?? .null, "lagMs": node?.lagMs.map(JSONValue.int) ?? .null,
             ]))
             table.add([
                 process.id, process.role, String(process.pid), up ? "up" : "DOWN", process.publicURL ?? "",
-                node.map { $0.text("appliedSeq") } ?? "", node.map { $0.text("lagMs") } ?? "",
+                node.map { String($0.appliedSeq) } ?? "", node?.lagMs.map(String.init) ?? "",
             ])
         }
         say(json ? JSONValue.object(["topology": .string(state.topology), "processes": .array(rows)]).canonicalText : table.render())

@@ -1,4 +1,5 @@
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaStore
 import NIOCore
@@ -25,8 +26,8 @@ struct CrashSafetyTests {
                     var index = worker * 100_000
                     while true {
                         index += 1
-                        guard let answer = try? await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(index), timeout: .seconds(5)),
-                              answer.status == 201, let code = answer.json["code"]?.stringValue else { return }
+                        guard let code = try? await nodeAPI(node.baseURL, timeout: .seconds(5)).send(NodeAPI.file(onlineSubmission(index))).code
+                        else { return }
                         let count = acknowledged.append(code)
                         if count >= 5_000 { return }  // bound the loop even if the kill never happens
                     }
@@ -66,17 +67,16 @@ struct CrashSafetyTests {
         let restarted = try NodeProcess(dataDirectory: directory, port: try freePort(), seed: false)
         defer { restarted.terminate() }
         try await restarted.waitReady()
-        let next = try await HTTP.call(.POST, restarted.baseURL + "/v1/dossiers", json: onlineSubmission(999_999))
+        let next = try await nodeAPI(restarted.baseURL).response(NodeAPI.file(onlineSubmission(999_999)))
         #expect(next.status == 201)
-        let nextCode = try #require(next.json["code"]?.stringValue)
+        let nextCode = try next.decoded(DossierView.self).code
         let sequence = Int(nextCode.split(separator: "-").last ?? "") ?? 0
         // Numbers are never reused: the first one after the restart follows the largest one stored
         // (numbers handed out to requests that never committed are skipped, not reissued).
         #expect(sequence == (storedSequences.max() ?? 0) + 1, "numbering resumes after the largest stored number")
-        let verify = try await HTTP.call(.POST, restarted.baseURL + "/v1/auth/token", json: .object(["username": .string("admin"), "password": .string("motcua-demo")]))
-        let token = try #require(verify.json["token"]?.stringValue)
-        let chain = try await HTTP.call(.GET, restarted.baseURL + "/v1/log/verify", token: token)
-        #expect(chain.json["intact"] == .bool(true))
+        let admin = try await nodeAPI(restarted.baseURL).loggedIn(as: "admin")
+        let chain = try await admin.send(NodeAPI.verifyLog())
+        #expect(chain.intact)
     }
 
     /// A clean stop (SIGTERM) moves everything into node.sqlite: the WAL is gone (or empty), and the main
@@ -91,9 +91,8 @@ struct CrashSafetyTests {
             for worker in 0..<8 {
                 group.addTask {
                     for index in 0..<25 {
-                        if let answer = try? await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(worker * 1_000 + index)),
-                           answer.status == 201, let code = answer.json["code"]?.stringValue {
-                            _ = acknowledged.append(code)
+                        if let filed = try? await nodeAPI(node.baseURL).send(NodeAPI.file(onlineSubmission(worker * 1_000 + index))) {
+                            _ = acknowledged.append(filed.code)
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaLauncher
 import MotCuaTopology
@@ -56,47 +57,41 @@ final class LocalFederationHarness: @unchecked Sendable {
 
     func pid(_ id: String) throws -> Int32 { try process(id).pid }
 
-    func national(_ path: String) async throws -> JSONValue {
-        let response = try await operatorClient.execute(HTTPClientRequest(url: "https://localhost:\(hubNationalPort)" + path), timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 32 << 20)
-        return (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
-    }
+    /// The hub's national API with the operator's certificate.
+    var national: APIClient { APIClient(baseURL: "https://localhost:\(hubNationalPort)", http: operatorClient, timeout: .seconds(10)) }
 
     /// Every dossier code the hub holds for a node.
     func hubCodes(node: String) async throws -> Set<String> {
         var codes = Set<String>()
         var cursor: String?
         repeat {
-            let page = try await national("/v1/national/dossiers?node=\(node)&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
-            if case .array(let items)? = page["items"] { for item in items { if let code = item["code"]?.stringValue { codes.insert(code) } } }
-            cursor = page["nextCursor"]?.stringValue
+            let page = try await national.send(NationalAPI.dossiers(.init(node: node, cursor: cursor, limit: 500)))
+            codes.formUnion(page.items.map(\.code))
+            cursor = page.nextCursor
         } while cursor != nil
         return codes
     }
 
     func appliedSeq(node: String) async throws -> Int64? {
-        let status = try await national("/v1/national/status")
-        guard case .array(let nodes)? = status["nodes"], case .int(let seq)? = nodes.first(where: { $0["id"] == .string(node) })?["appliedSeq"] else { return nil }
-        return seq
+        try await national.send(NationalAPI.status()).nodes.first { $0.id == node }?.appliedSeq
     }
 
     /// Every dossier code a node holds, read through its admin's API.
     func nodeCodes(_ id: String) async throws -> Set<String> {
-        let login = try await HTTP.call(.POST, nodeURL(id) + "/v1/auth/token", json: .object(["username": .string("admin"), "password": .string("motcua-demo")]))
-        let token = try #require(login.json["token"]?.stringValue)
+        let admin = try await nodeAPI(nodeURL(id)).loggedIn(as: "admin")
         var codes = Set<String>()
         var cursor: String?
         repeat {
-            let page = try await HTTP.call(.GET, nodeURL(id) + "/v1/dossiers?limit=200" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
-            if case .array(let items)? = page.json["items"] { for item in items { if let code = item["code"]?.stringValue { codes.insert(code) } } }
-            cursor = page.json["nextCursor"]?.stringValue
+            let page = try await admin.send(NodeAPI.queue(.init(cursor: cursor, limit: 200)))
+            codes.formUnion(page.items.map(\.code))
+            cursor = page.nextCursor
         } while cursor != nil
         return codes
     }
 
+    /// The node's log head from its readiness probe (which answers with 503 while the node does not write).
     func logHead(_ id: String) async throws -> Int64 {
-        guard case .int(let head)? = try await HTTP.call(.GET, nodeURL(id) + "/readyz").json["logHead"] else { return -1 }
-        return head
+        try await nodeAPI(nodeURL(id)).response(NodeAPI.ready()).decoded(ReadyAnswer.self).logHead
     }
 
     /// Restarts one node exactly as `motcua up` started it (the same launch plan), and records its new pid.
@@ -105,12 +100,14 @@ final class LocalFederationHarness: @unchecked Sendable {
         let arguments = LaunchPlan.node(node, topologyPath: topologyPath, stateDir: stateDir, hubURL: explicitHubURL ?? LaunchPlan.hubURL(topology))
         try restart(id, arguments)
         // A node that stopped writing answers its readiness probe with 503.
-        try await waitFor(seconds: 30) { (try? await HTTP.call(.GET, self.nodeURL(id) + "/readyz")).map { expectReady ? $0.status == 200 : $0.status > 0 } ?? false }
+        try await waitFor(seconds: 30) {
+            (try? await nodeAPI(self.nodeURL(id)).response(NodeAPI.ready())).map { expectReady ? $0.status == 200 : $0.status > 0 } ?? false
+        }
     }
 
     func restartHub() async throws {
         try restart("hub", LaunchPlan.hub(topology, topologyPath: topologyPath, stateDir: stateDir))
-        try await waitFor(seconds: 30) { (try? await self.national("/v1/national/nodes")) != nil }
+        try await waitFor(seconds: 30) { (try? await self.national.send(NationalAPI.nodes())) != nil }
     }
 
     /// Starts the process `id` again with these arguments (its output after its first run's log) and
@@ -133,8 +130,8 @@ final class LocalFederationHarness: @unchecked Sendable {
                 group.addTask {
                     var index = worker
                     while index < count {
-                        let answer = try? await HTTP.call(.POST, url + "/v1/dossiers", json: onlineSubmission(index + 10_000 * worker, unit: unit), timeout: .seconds(5))
-                        guard let answer, answer.status == 201, let code = answer.json["code"]?.stringValue else { return }
+                        let request = NodeAPI.file(onlineSubmission(index + 10_000 * worker, unit: unit))
+                        guard let code = try? await nodeAPI(url, timeout: .seconds(5)).send(request).code else { return }
                         let total = acknowledged.append(code)
                         if stopWhen?(total) == true { return }
                         index += workers
@@ -161,27 +158,21 @@ struct FederationTests {
         do {
             for (index, node) in ["p01", "p79", "m-bca"].enumerated() {
                 let procedure = node == "m-bca" ? "1.001491" : "1.004873"
-                let described = try await HTTP.call(.GET, federation.nodeURL(node) + "/v1/procedures/\(procedure)")
-                var components: [JSONValue] = []
-                if case .array(let list)? = described.json["components"] {
-                    for component in list where component["mandatory"] == .bool(true) {
-                        components.append(.object(["code": component["code"]!, "fileName": .string("a.pdf"), "contentBase64": .string("YQ==")]))
-                    }
-                }
+                let api = nodeAPI(federation.nodeURL(node))
+                let described = try await api.send(NodeAPI.procedure(procedure))
+                let components = described.components.filter(\.mandatory).map { UploadBody(code: $0.code, fileName: "a.pdf", contentBase64: "YQ==") }
                 let unit = ["p01": "P01.D01.C01", "p79": "P79.C01", "m-bca": "M-BCA.C01"][node]!
-                let filed = try await HTTP.call(.POST, federation.nodeURL(node) + "/v1/dossiers", json: .object([
-                    "procedureCode": .string(procedure), "unit": .string(unit), "components": .array(components),
-                    "applicant": .object(["idNumber": .string(ids[index]), "fullName": .string(names[index])]),
-                ]))
-                #expect(filed.status == 201, "\(node): \(filed.json)")
-                codes.append((node, try #require(filed.json["code"]?.stringValue)))
+                let filed = try await api.response(NodeAPI.file(SubmissionBody(
+                    procedureCode: procedure, applicant: Applicant(idNumber: ids[index], fullName: names[index]), components: components, unit: unit)))
+                #expect(filed.status == 201, "\(node): \(String(decoding: filed.body, as: UTF8.self))")
+                codes.append((node, try filed.decoded(DossierView.self).code))
             }
             let submitted = Date()
             let filed = codes
             try await waitFor(seconds: 2) {
                 for (node, code) in filed {
-                    let found = try await federation.national("/v1/national/dossiers/\(code)")
-                    guard found["node"] == .string(node), found["level"] == .string(node == "m-bca" ? "ministry" : "commune") else { return false }
+                    guard let found = try? await federation.national.send(NationalAPI.dossier(code)).dossier,
+                          found.node == node, found.level == (node == "m-bca" ? "ministry" : "commune") else { return false }
                 }
                 return true
             }
@@ -260,7 +251,7 @@ struct FederationTests {
             let issued = try await runMotCua(["certs", "issue", "--dir", pki, "--role", "node", "--id", "p01"])
             #expect(issued.status == 0, "\(issued.output)")
             kill(try federation.pid("hub"), SIGTERM)
-            try await waitFor(seconds: 10) { (try? await federation.national("/v1/national/nodes")) == nil }
+            try await waitFor(seconds: 10) { (try? await federation.national.send(NationalAPI.nodes())) == nil }
             try await federation.restartHub()
             let after = await federation.load("p01", count: 20, workers: 4)
             #expect(after.count == 20)

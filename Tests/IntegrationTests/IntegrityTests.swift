@@ -1,8 +1,8 @@
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaStore
 import MotCuaTestSupport
-import NIOHTTP1
 import Testing
 
 /// Real processes on damaged, full and rolled-back storage.
@@ -12,10 +12,6 @@ struct IntegrityTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("motcua-\(name)-\(UUID().uuidString)").path
     }
 
-    static func adminToken(_ node: NodeProcess) async throws -> String {
-        let login = try await HTTP.call(.POST, node.baseURL + "/v1/auth/token", json: .object(["username": .string("admin"), "password": .string("motcua-demo")]))
-        return try #require(login.json["token"]?.stringValue)
-    }
 
     /// Replaces every occurrence of `old` by `new` (same length) in a file, as a bad disk or a stray write would.
     static func patch(_ path: String, _ old: String, _ new: String) throws -> Int {
@@ -42,8 +38,7 @@ struct IntegrityTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let node = try NodeProcess(dataDirectory: directory, port: try freePort())
         try await node.waitReady()
-        let filed = try await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(4242))
-        let code = try #require(filed.json["code"]?.stringValue)
+        let code = try await nodeAPI(node.baseURL).send(NodeAPI.file(onlineSubmission(4242))).code
         node.terminate()
         // "Công dân 4242" becomes "Công dân 4243" wherever the file holds it (the dossier's row; the event
         // log does not carry the name). SQLite's own structure check cannot see such a change.
@@ -52,16 +47,17 @@ struct IntegrityTests {
         let restarted = try NodeProcess(dataDirectory: directory, port: try freePort(), seed: false)
         defer { restarted.terminate() }
         try await restarted.waitReady()  // SQLite's structure is sound: it starts
-        let token = try await Self.adminToken(restarted)
-        let read = try await HTTP.call(.GET, restarted.baseURL + "/v1/dossiers/\(code)", token: token)
+        let api = nodeAPI(restarted.baseURL)
+        let admin = try await api.loggedIn(as: "admin")
+        let read = try await admin.response(NodeAPI.dossier(code))
         #expect(read.status == 500)
-        #expect(read.json["type"] == .string("urn:motcua:problem:storage.corrupt"))
+        #expect(read.json?["type"] == .string("urn:motcua:problem:storage.corrupt"))
         // Fail-stop: reads still answer, writes do not, and the node is not ready.
-        let write = try await HTTP.call(.POST, restarted.baseURL + "/v1/dossiers", json: onlineSubmission(1))
+        let write = try await api.response(NodeAPI.file(onlineSubmission(1)))
         #expect(write.status == 503)
-        #expect(write.json["type"] == .string("urn:motcua:problem:node.integrity-failure"))
-        #expect(try await HTTP.call(.GET, restarted.baseURL + "/readyz").status == 503)
-        #expect(try await HTTP.call(.GET, restarted.baseURL + "/v1/procedures").status == 200)
+        #expect(write.json?["type"] == .string("urn:motcua:problem:node.integrity-failure"))
+        #expect(try await api.response(NodeAPI.ready()).status == 503)
+        #expect(try await api.response(NodeAPI.procedures()).status == 200)
         restarted.terminate()
 
         let check = try await runMotCua(["node", "check", "--data-dir", directory])
@@ -75,7 +71,7 @@ struct IntegrityTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let node = try NodeProcess(dataDirectory: directory, port: try freePort())
         try await node.waitReady()
-        for index in 0..<20 { _ = try await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(index)) }
+        for index in 0..<20 { _ = try await nodeAPI(node.baseURL).send(NodeAPI.file(onlineSubmission(index))) }
         node.terminate()
         // Garbage over the B-tree pages after the first few: the file's structure no longer holds.
         let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/node.sqlite"))
@@ -116,26 +112,24 @@ struct IntegrityTests {
         defer { node.terminate() }
         try await node.waitReady()
         let bulky = Data(repeating: 0x41, count: 192 * 1024).base64EncodedString()
-        var full: HTTP.Answer?
+        let api = nodeAPI(node.baseURL)
+        var full: APIResponse?
         for index in 0..<100 {
             var body = onlineSubmission(index)
-            if case .object(var fields) = body {
-                fields["components"] = .array(["TP1", "TP2"].map { .object(["code": .string($0), "fileName": .string("\($0).pdf"), "contentBase64": .string(bulky)]) })
-                body = .object(fields)
-            }
-            let answer = try await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: body)
+            body.components = ["TP1", "TP2"].map { (code: String) in UploadBody(code: code, fileName: "\(code).pdf", contentBase64: bulky) }
+            let answer = try await api.response(NodeAPI.file(body))
             if answer.status != 201 { full = answer; break }
         }
         let refused = try #require(full, "the disk never filled")
-        #expect(refused.status == 507, "\(refused.json)")
-        #expect(refused.json["type"] == .string("urn:motcua:problem:storage.full"))
-        let notReady = try await HTTP.call(.GET, node.baseURL + "/readyz")
+        #expect(refused.status == 507, "\(String(decoding: refused.body, as: UTF8.self))")
+        #expect(refused.json?["type"] == .string("urn:motcua:problem:storage.full"))
+        let notReady = try await api.response(NodeAPI.ready())
         #expect(notReady.status == 503)
-        #expect("\(notReady.json)".contains("storage.full"))
+        #expect(try notReady.decoded(ReadyAnswer.self).problems?.contains { $0.code == "storage.full" } == true)
         // Space comes back: the node is ready again and files, with nothing to do by hand.
         try FileManager.default.removeItem(atPath: mountPoint + "/filler")
-        try await waitFor(seconds: 10) { try await HTTP.call(.GET, node.baseURL + "/readyz").status == 200 }
-        #expect(try await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(999)).status == 201)
+        try await waitFor(seconds: 10) { try await api.response(NodeAPI.ready()).status == 200 }
+        #expect(try await api.response(NodeAPI.file(onlineSubmission(999))).status == 201)
     }
 }
 
@@ -167,14 +161,13 @@ extension FederationTests {
             try FileManager.default.moveItem(atPath: data + "/backup.sqlite", toPath: data + "/node.sqlite")
             try await federation.restartNode("p01", expectReady: false)
 
-            try await waitFor(seconds: 15) { try await HTTP.call(.GET, federation.nodeURL("p01") + "/readyz").status == 503 }
-            let refused = try await HTTP.call(.POST, federation.nodeURL("p01") + "/v1/dossiers", json: onlineSubmission(77, unit: "P01.D01.C01"))
+            let api = nodeAPI(federation.nodeURL("p01"))
+            try await waitFor(seconds: 15) { try await api.response(NodeAPI.ready()).status == 503 }
+            let refused = try await api.response(NodeAPI.file(onlineSubmission(77, unit: "P01.D01.C01")))
             #expect(refused.status == 503)
-            #expect(refused.json["type"] == .string("urn:motcua:problem:node.log-behind-hub"))
+            #expect(refused.json?["type"] == .string("urn:motcua:problem:node.log-behind-hub"))
             try await waitFor(seconds: 10) {
-                let nodes = try await federation.national("/v1/national/nodes")
-                guard case .array(let items)? = nodes["items"] else { return false }
-                return items.first { $0["id"] == .string("p01") }?["logBehindHub"] == .bool(true)
+                try await federation.national.send(NationalAPI.nodes()).items.first { $0.id == "p01" }?.logBehindHub == true
             }
 
             // The operator accepts the loss with the command line.
@@ -185,7 +178,7 @@ extension FederationTests {
                 "--reason", "node.sqlite restored from the copy taken before the last five dossiers",
             ])
             #expect(accepted.status == 0, "\(accepted.output)")
-            #expect(try await HTTP.call(.GET, federation.nodeURL("p01") + "/readyz").status == 200)
+            #expect(try await api.response(NodeAPI.ready()).status == 200)
 
             // New dossiers get numbers the hub has never seen, and reach the hub.
             let after = await federation.load("p01", count: 3)
@@ -196,16 +189,12 @@ extension FederationTests {
             try await waitFor(seconds: 15) { try await federation.appliedSeq(node: "p01") == newHead }
             let hubCodes = try await federation.hubCodes(node: "p01")
             #expect(hubCodes.isSuperset(of: Set(after + before + lost)))
-            let nodes = try await federation.national("/v1/national/nodes")
-            if case .array(let items)? = nodes["items"] {
-                let p01 = items.first { $0["id"] == .string("p01") }
-                #expect(p01?["logBehindHub"] == .bool(false))
-                #expect(p01?["quarantined"] == .null)
-            }
+            let p01 = try #require(try await federation.national.send(NationalAPI.nodes()).items.first { $0.id == "p01" })
+            #expect(p01.logBehindHub == false)
+            #expect(p01.quarantined == nil)
             // The local chain holds across the accepted gap, and the event says what was lost.
-            let token = try #require(try await HTTP.call(.POST, federation.nodeURL("p01") + "/v1/auth/token", json: .object(["username": .string("admin"), "password": .string("motcua-demo")])).json["token"]?.stringValue)
-            let verify = try await HTTP.call(.GET, federation.nodeURL("p01") + "/v1/log/verify", token: token)
-            #expect(verify.json["intact"] == .bool(true), "\(verify.json)")
+            let verify = try await api.loggedIn(as: "admin").send(NodeAPI.verifyLog())
+            #expect(verify.intact, "\(verify)")
         }
     }
 }
@@ -233,12 +222,13 @@ extension FederationTests {
             for name in ["node.sqlite", "node.sqlite-wal", "node.sqlite-shm"] { try? FileManager.default.removeItem(atPath: data + "/" + name) }
             try FileManager.default.moveItem(atPath: data + "/backup.sqlite", toPath: data + "/node.sqlite")
             try await federation.restartNode("p01", expectReady: false)
-            let ready = try await HTTP.call(.GET, federation.nodeURL("p01") + "/readyz")
+            let api = nodeAPI(federation.nodeURL("p01"))
+            let ready = try await api.response(NodeAPI.ready())
             #expect(ready.status == 503)
-            #expect("\(ready.json)".contains("node.log-behind-hub"))
-            let refused = try await HTTP.call(.POST, federation.nodeURL("p01") + "/v1/dossiers", json: onlineSubmission(5, unit: "P01.D01.C01"))
+            #expect(try ready.decoded(ReadyAnswer.self).problems?.contains { $0.code == "node.log-behind-hub" } == true)
+            let refused = try await api.response(NodeAPI.file(onlineSubmission(5, unit: "P01.D01.C01")))
             #expect(refused.status == 503)
-            #expect(refused.json["type"] == .string("urn:motcua:problem:node.log-behind-hub"))
+            #expect(refused.json?["type"] == .string("urn:motcua:problem:node.log-behind-hub"))
         }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 import MotCuaLauncher
 import NIOCore
@@ -72,7 +73,7 @@ final class NodeProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if !process.isRunning { break }
-            if let answer = try? await HTTP.call(.GET, baseURL + "/readyz"), answer.status == 200 { return }
+            if (try? await nodeAPI(baseURL).response(NodeAPI.ready()))?.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -97,35 +98,26 @@ struct CommandError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A minimal JSON-over-HTTP client for the tests.
-enum HTTP {
-    struct Answer: Sendable {
-        var status: Int
-        var json: JSONValue
-    }
+/// The node's API as the tests use it: the shipped client, one attempt per request (a test that kills a
+/// process counts what was answered, not what a retry carried later).
+func nodeAPI(_ baseURL: String, timeout: TimeAmount = .seconds(10)) -> APIClient {
+    var client = APIClient(baseURL: baseURL, timeout: timeout)
+    client.attempts = 1
+    return client
+}
 
-    static func call(_ method: HTTPMethod, _ url: String, json: JSONValue? = nil, token: String? = nil, timeout: TimeAmount = .seconds(10)) async throws -> Answer {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
-        if let json {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: json.canonicalText))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 16 << 20)
-        let decoded = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null
-        return Answer(status: Int(response.status.code), json: decoded)
+extension APIClient {
+    /// The same client with the session of a demo officer.
+    func loggedIn(as username: String, password: String = "motcua-demo") async throws -> APIClient {
+        authorized(try await send(NodeAPI.login(username: username, password: password)).token)
     }
 }
 
 /// An online submission for a commune-level procedure with its mandatory components.
-func onlineSubmission(_ index: Int, unit: String = "P01.D01.C01") -> JSONValue {
-    .object([
-        "procedureCode": .string("1.004873"), "channel": .string("online"), "unit": .string(unit),
-        "applicant": .object(["idNumber": .string(String(format: "0010950%05d", index % 100_000)), "fullName": .string("Công dân \(index)")]),
-        "components": .array(["TP1", "TP2"].map { code in
-            .object(["code": .string(code), "fileName": .string("\(code).pdf"), "contentBase64": .string(Data("tệp \(index)".utf8).base64EncodedString())])
-        }),
-    ])
+func onlineSubmission(_ index: Int, unit: String = "P01.D01.C01") -> SubmissionBody {
+    SubmissionBody(
+        procedureCode: "1.004873", channel: .online,
+        applicant: Applicant(idNumber: String(format: "0010950%05d", index % 100_000), fullName: "Công dân \(index)"),
+        components: ["TP1", "TP2"].map { (code: String) in UploadBody(code: code, fileName: "\(code).pdf", bytes: Data("tệp \(index)".utf8)) },
+        unit: unit)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MotCuaAPI
 import NIOHTTP1
 import Testing
 
@@ -32,7 +33,7 @@ struct ServerMemoryTests {
             lowest = min(lowest, try #require(Self.residentFileKiB(of: pid)))
         }
         #expect(lowest * 4 <= atStart * 3, "resident file pages: \(atStart) KiB when ready, lowest \(lowest) KiB after")
-        let answer = try await HTTP.call(.POST, node.baseURL + "/v1/dossiers", json: onlineSubmission(1))
+        let answer = try await nodeAPI(node.baseURL).response(NodeAPI.file(onlineSubmission(1)))
         #expect(answer.status == 201)
         #expect(node.process.isRunning)
     }

@@ -41,11 +41,11 @@ struct NodeHarness {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
-    func run(_ framework: TestingSetup = .router, _ test: @Sendable @escaping (APIClient) async throws -> Void) async throws {
+    func run(_ framework: TestingSetup = .router, _ test: @Sendable @escaping (RouterClient) async throws -> Void) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let app = buildNodeApplication(service: service, logger: logger)
-        try await app.test(framework) { client in try await test(APIClient(client: client)) }
+        try await app.test(framework) { client in try await test(RouterClient(client: client)) }
     }
 }
 
@@ -63,7 +63,7 @@ struct Answer {
     }
 }
 
-struct APIClient: Sendable {
+struct RouterClient: Sendable {
     let client: any TestClientProtocol
 
     func call(

@@ -71,8 +71,8 @@ public struct StopNoticeForm: Codable, Sendable, Hashable {
     public var stoppedAt: Date
 }
 
-/// Whichever form a transition produced.
-public enum DossierForm: Sendable, Hashable, Encodable {
+/// Whichever form a transition produced; written as the form itself, read back by its `form` number.
+public enum DossierForm: Sendable, Hashable, Codable {
     case receipt(ReceiptForm)
     case supplementRequest(SupplementRequestForm)
     case refusal(RefusalForm)
@@ -86,6 +86,21 @@ public enum DossierForm: Sendable, Hashable, Encodable {
         case .refusal(let form): try form.encode(to: encoder)
         case .apology(let form): try form.encode(to: encoder)
         case .stopNotice(let form): try form.encode(to: encoder)
+        }
+    }
+
+    private enum Keys: String, CodingKey { case form }
+
+    public init(from decoder: any Decoder) throws {
+        let number = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .form)
+        switch number {
+        case "01": self = .receipt(try ReceiptForm(from: decoder))
+        case "02": self = .supplementRequest(try SupplementRequestForm(from: decoder))
+        case "03": self = .refusal(try RefusalForm(from: decoder))
+        case "04": self = .apology(try ApologyForm(from: decoder))
+        case "05": self = .stopNotice(try StopNoticeForm(from: decoder))
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "no dossier form numbered \(number.prefix(8))"))
         }
     }
 }

@@ -1,20 +1,13 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MotCuaAPI
 import MotCuaCore
 import MotCuaHTTP
 import MotCuaProtocol
 
 /// Filing, actions, lookups, the queue, and what an officer reads of a dossier.
 extension NodeRoutes {
-    struct SubmissionBody: Decodable {
-        var procedureCode: String
-        var channel: SubmissionChannel?
-        var applicant: Applicant
-        var components: [ActionBody.Upload]?
-        var unit: String?
-    }
-
     func submit(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let (body, raw) = try await decode(SubmissionBody.self, request, context)
         let channel = body.channel ?? .online
@@ -55,8 +48,7 @@ extension NodeRoutes {
         let command = try body.command(for: action)
         let officer = try await optionalOfficer(request)
         // The applicant's ID number in the body; the query form stays for old clients (never logged).
-        struct Applicant: Decodable { var idNumber: String? }
-        let idNumber = (try? JSONDecoder().decode(Applicant.self, from: raw))?.idNumber ?? request.uri.queryParameters.get("idNumber")
+        let idNumber = body.idNumber ?? request.uri.queryParameters.get("idNumber")
         let actor = officer.map { "officer:" + $0.username } ?? "applicant"
         let claim = try idempotencyClaim(request, scope: "act:\(code):\(action.rawValue):\(actor)", body: raw + Data((idNumber ?? "").utf8))
         if let claim, let replayed = try await replay(claim, officer: officer, status: .ok) { return replayed }
@@ -97,11 +89,7 @@ extension NodeRoutes {
     /// lands in access logs or browser history. Wrong values are answered like an unknown code (404).
     func lookup(_ request: Request, _ context: NodeRequestContext) async throws -> Response {
         let code = context.parameters.get("code") ?? ""
-        struct Body: Decodable {
-            var idNumber: String?
-            var lookupSecret: String?
-        }
-        let body = try await decode(Body.self, request, context).value
+        let body = try await decode(LookupBody.self, request, context).value
         let client = client(request, context)
         let found: Dossier?
         if let secret = body.lookupSecret, !secret.isEmpty {
@@ -177,15 +165,18 @@ extension NodeRoutes {
             receipt.lookupSecret = lookupSecret
             form = .receipt(receipt)
         }
+        let units = service.units, federation = service.federationDirectory
         return DossierView(
             dossier: dossier, procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
             overdue: dossier.isOverdue(at: service.now()),
             allowedActions: DossierTransition.actions(from: dossier.state)
                 // Only a dossier that came from another node can be sent back there.
-                .filter { $0 != .sendBack || DossierMachine.canSendBack(dossier, units: service.units) }
+                .filter { $0 != .sendBack || DossierMachine.canSendBack(dossier, units: units) }
                 .map(\.rawValue),
-            form: form, units: service.units, federation: service.federationDirectory, stepLate: dossier.currentStayLate(at: service.now()),
-            apologyDue: dossier.apologyDue(at: service.now()), lookupSecret: lookupSecret)
+            form: form,
+            // Units of other nodes are named from the federation directory.
+            unitName: { units[$0]?.name ?? federation[$0]?.name },
+            stepLate: dossier.currentStayLate(at: service.now()), apologyDue: dossier.apologyDue(at: service.now()), lookupSecret: lookupSecret)
     }
 
     func publicView(_ dossier: Dossier) async throws -> PublicDossierView {
@@ -193,14 +184,9 @@ extension NodeRoutes {
         let events = try await service.events(ofDossier: dossier.code)
         let journey = await journey(of: dossier)
         return PublicDossierView(
-            code: dossier.code, status: dossier.status, statusName: dossier.state.statusName,
-            procedureCode: dossier.procedureCode,
-            procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
-            channel: dossier.channel, submittedAt: dossier.submittedAt, receivedAt: dossier.receivedAt, dueAt: dossier.dueAt,
-            finishedAt: dossier.finishedAt, returnedAt: dossier.returnedAt, overdue: dossier.isOverdue(at: service.now()),
-            outcome: dossier.outcome, receivingUnit: UnitRef(dossier.receivingUnit, units),
-            holderUnit: UnitRef(dossier.holderUnit, units), componentsReceived: dossier.components.map(\.name),
-            timeline: events.map { TimelineEntry($0, units: units) }, journey: journey.stops, journeySource: journey.source)
+            dossier, procedureName: service.procedure(dossier.procedureCode, version: dossier.procedureVersion)?.name,
+            overdue: dossier.isOverdue(at: service.now()), units: units, timeline: events.map { TimelineEntry($0, units: units) },
+            journey: journey.stops, journeySource: journey.source)
     }
 
     /// The journey for the public lookup: from the hub when it answers, else this node's own record.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MotCuaAPI
 import MotCuaCore
 import MotCuaHTTP
 import MotCuaProtocol
@@ -41,8 +42,7 @@ struct NodeRoutes {
         // An operator accepts that the node lost the end of its log (see `NodeService.acceptLogLoss`).
         v1.post("admin/log/accept-loss") { request, context in
             let admin = try await officer(request, roles: [.admin])
-            struct Body: Decodable { var reason: String }
-            let body = try await decode(Body.self, request, context).value
+            let body = try await decode(AcceptLossBody.self, request, context).value
             let result = try await service.acceptLogLoss(reason: body.reason, officer: admin)
             return try json(LogLossAnswer(seq: result.seq, lostFromSeq: result.lostFrom, lostToSeq: result.lostTo))
         }

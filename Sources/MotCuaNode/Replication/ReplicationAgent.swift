@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import MotCuaAPI
 import MotCuaCore
 import MotCuaProtocol
 import MotCuaSecurity
@@ -37,18 +38,6 @@ public struct ReplicationConfiguration: Sendable {
             hubURL: hubURL, certificatePath: pki.certificatePath(for: .node(nodeID)), keyPath: pki.keyPath(for: .node(nodeID)),
             caPath: pki.caCertificatePath)
     }
-}
-
-/// What the agent reports to monitoring and to `/readyz`.
-public struct ReplicationStatus: Sendable, Codable {
-    public var hubURL: String
-    public var acknowledgedSeq: Int64
-    public var localHead: Int64
-    public var backlog: Int64
-    public var lagMs: Int64
-    public var phase: String
-    public var lastError: String?
-    public var alarm: String?
 }
 
 /// The node's replication shell: carries out what the pure `ReplicationSender` decides. It wakes on

@@ -1,22 +1,12 @@
 import Foundation
 import Logging
+import MotCuaAPI
 import MotCuaCore
 import MotCuaProtocol
 import MotCuaStore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
-
-/// What the routing shell reports to `/readyz` and to operators.
-public struct RoutingStatus: Sendable, Codable {
-    public var outboxPending: Int = 0
-    public var oldestPendingAgeMs: Int64?
-    public var delivered: Int = 0
-    public var received: Int = 0
-    public var directoryUnits: Int = 0
-    public var unitsRegistered: Bool = false
-    public var lastError: String?
-}
 
 /// The node's routing shell (liên thông between nodes): registers the node's units at the hub, keeps the
 /// federation directory, ships the outbox of transfers (retrying with back-off while the hub is away),

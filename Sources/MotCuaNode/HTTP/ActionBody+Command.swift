@@ -1,37 +1,13 @@
 import Foundation
+import MotCuaAPI
 import MotCuaCore
 
-/// The JSON body of an action, every field optional; `command(for:)` checks what each action needs.
-public struct ActionBody: Decodable, Sendable {
-    public struct Upload: Decodable, Sendable {
-        public var code: String?
-        public var fileName: String
-        public var contentBase64: String
-        public var reused: Bool?
-    }
-
-    public var note: String?
-    public var reasons: [String]?
-    public var reason: String?
-    public var assignee: String?
-    public var items: [String]?
-    public var components: [Upload]?
-    public var amountVND: Int?
-    public var description: String?
-    public var method: String?
-    public var reference: String?
-    public var toUnit: String?
-    public var workingDays: Int?
-    public var newDueAt: String?
-    public var outcome: String?
-    public var resultSummary: String?
-    public var resultDocument: Upload?
-    public var satisfaction: Int?
-
+/// What the node makes of the bodies it reads: files from base64, and the command an action's body asks for.
+extension ActionBody {
     /// Decodes base64 content with a clear error naming the component. Whitespace (line breaks of a
     /// wrapped encoding) is allowed; any other character outside the base64 alphabet is refused, never
     /// dropped: a file with a stray byte would otherwise be stored silently altered.
-    public static func bytes(of upload: Upload, field: String) throws(DossierError) -> [UInt8] {
+    public static func bytes(of upload: UploadBody, field: String) throws(DossierError) -> [UInt8] {
         var text = upload.contentBase64.filter { !$0.isWhitespace }
         if let stray = text.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" || $0 == "=")) }) {
             throw .invalid(field: field + ".contentBase64", reason: "'\(quoted(String(stray), limit: 8))' is not a base64 character (A-Z, a-z, 0-9, +, /, = at the end)")
