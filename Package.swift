@@ -92,13 +92,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // What the node's and the hub's servers share: problem+json (the one error answer), the JSON
-        // answer encoder, memory trimming.
+        // What the node's and the hub's servers share: problem+json (the one error answer), JSON answers,
+        // TLS connections (HTTP/2 and HTTP/1.1, files re-read when they change), memory trimming.
         .target(
             name: "MotCuaHTTP",
             dependencies: [
                 "MotCuaCore", "MotCuaAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -172,6 +178,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -206,7 +213,9 @@ let package = Package(
         .testTarget(name: "MotCuaProtocolTests", dependencies: ["MotCuaProtocol", "MotCuaCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "MotCuaSecurityTests",
-            dependencies: ["MotCuaSecurity", .product(name: "X509", package: "swift-certificates")],
+            dependencies: [
+                "MotCuaSecurity", .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -251,6 +260,9 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "motcua", "MotCuaCore", "MotCuaStore", "MotCuaSecurity", "MotCuaTestSupport", "MotCuaLauncher", "MotCuaTopology", "MotCuaAPI",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -8,6 +8,7 @@ import MotCuaHTTP
 import MotCuaProtocol
 import MotCuaSecurity
 import NIOCore
+import NIOHTTP2
 import NIOSSL
 import SwiftASN1
 import X509
@@ -77,7 +78,14 @@ public func buildHubApplication(
     service: HubService, logger: Logger, port: Int? = nil, onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let configuration = service.configuration
-    let authority = try Certificate(pemEncoded: String(contentsOfFile: configuration.caPath, encoding: .utf8))
+    // The hub's certificate and key and the CA bundle, re-read when they change (from the next connection).
+    let tls = try FileWatched(paths: [configuration.certificatePath, configuration.keyPath, configuration.caPath], logger: logger) {
+        var tlsConfiguration = try FederationTLS.serverConfiguration(
+            certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath)
+        tlsConfiguration.applicationProtocols = NIOHTTP2SupportedALPNProtocols
+        let authority = try Certificate(pemEncoded: String(contentsOfFile: configuration.caPath, encoding: .utf8))
+        return FederationTLSState(context: try NIOSSLContext(configuration: tlsConfiguration), authority: authority)
+    }
     let revocations = RevocationWatcher(path: configuration.revocationListPath)
     let router = Router(context: FederationRequestContext.self)
     router.middlewares.add(ProblemMiddleware<FederationRequestContext>(server: "hub") { _ in nil })
@@ -85,16 +93,16 @@ public func buildHubApplication(
     router.middlewares.add(MembershipMiddleware(service: service))
     HubRoutes(service: service).register(on: router)
 
-    let tlsConfiguration = try FederationTLS.serverConfiguration(
-        certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, caPath: configuration.caPath)
     let server = HTTPServerBuilder { responder in
-        try FederationServerChannel(
-            tlsConfiguration: tlsConfiguration,
+        TLSServerChannel(
+            tls: { tls.current.context },
             verify: { certificates, promise in
+                let authority = tls.current.authority
                 promise.completeWithTask {
                     await FederationTLS.verifyClient(certificates, authority: authority, revocations: revocations)
                 }
             },
+            http2Configuration: FederationServerChannel.http2Configuration, quiesceGrace: FederationServerChannel.quiesceGrace,
             responder: responder)
     }
     return Application(
@@ -105,3 +113,38 @@ public func buildHubApplication(
         logger: logger)
 }
 
+
+/// What the hub's connections are set up with, rebuilt together when its files change.
+struct FederationTLSState: Sendable {
+    let context: NIOSSLContext
+    let authority: Certificate
+}
+
+/// The hub's HTTP/2 settings (its connections are `TLSServerChannel`s).
+///
+/// Hummingbird's HTTP/2 channel keeps HTTP/2's default flow-control windows of 64 KiB. A replication
+/// batch is 0.5-1 MiB, so the node could send only 32-64 KiB before waiting for the hub's next window
+/// update: about eighteen round trips per batch, each a wake-up, a TLS record and a write on both sides.
+/// Here the hub grants each stream a window that holds a whole batch (`streamWindow`), and the connection
+/// one that holds two. A node has one batch in flight on its connection, so what the window lets it send
+/// is what the hub accepts anyway (`FederationRequestContext.maxUploadSize` bounds a request).
+enum FederationServerChannel {
+    /// The per-stream receive window the hub advertises: a batch at the sending limit (1 MiB of events)
+    /// and its framing fit, so a batch crosses without waiting for a window update.
+    static let streamWindow = 1 << 21
+    /// The connection's receive window: two streams' worth.
+    static let connectionWindow = 1 << 22
+    /// How long a connection told to go away (the hub is stopping) may finish the requests it has.
+    static let quiesceGrace = TimeAmount.seconds(10)
+
+    /// The HTTP/2 settings and windows of every hub connection.
+    static let http2Configuration: NIOHTTP2Handler.Configuration = {
+        var configuration = NIOHTTP2Handler.Configuration()
+        configuration.connection.initialSettings = nioDefaultSettings + [
+            HTTP2Setting(parameter: .initialWindowSize, value: streamWindow)
+        ]
+        configuration.connection.targetWindowSize = connectionWindow
+        configuration.stream.targetWindowSize = streamWindow
+        return configuration
+    }()
+}

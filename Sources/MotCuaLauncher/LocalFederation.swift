@@ -101,13 +101,13 @@ public enum LaunchPlan {
     ) -> [String] {
         [
             "node", "--topology", topologyPath, "--node-id", node.id, "--state-dir", stateDir, "--seed-demo",
-            "--demo-password", demoPassword, "--hub-url", hubURL, "--host", node.host, "--log-level", "warning",
+            "--demo-password", demoPassword, "--hub-url", hubURL, "--host", node.host, "--log-level", "warning", "--plain-http",
         ]
     }
 
     /// A node on its own (no hub) on a data folder and port.
     public static func standaloneNode(dataDirectory: String, port: Int, seedDemo: Bool = true) -> [String] {
-        ["node", "--data-dir", dataDirectory, "--public-port", String(port), "--log-level", "warning"] + (seedDemo ? ["--seed-demo"] : [])
+        ["node", "--data-dir", dataDirectory, "--public-port", String(port), "--log-level", "warning", "--plain-http"] + (seedDemo ? ["--seed-demo"] : [])
     }
 
     /// The hub's federation address as the nodes of a topology are given it.

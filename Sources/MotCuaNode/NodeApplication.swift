@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MotCuaHTTP
 import MotCuaStore
@@ -25,15 +26,23 @@ public struct NodeRequestContext: RequestContext {
 public func buildNodeApplication(
     service: NodeService, logger: Logger, services extra: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let router = Router(context: NodeRequestContext.self)
     router.middlewares.add(ProblemMiddleware<NodeRequestContext>(server: "node", map: Problem.from))
     router.middlewares.add(StorageHealthMiddleware(health: service.health))
     NodeRoutes(service: service).register(on: router)
+    let configuration = service.configuration
+    let server: HTTPServerBuilder
+    if let publicTLS = configuration.publicTLS {
+        // Checked at start by `buildNode`; a file that stops loading later keeps the last good one.
+        let tls = try FileWatched(paths: [publicTLS.certificatePath, publicTLS.keyPath], logger: logger) { try publicTLS.context() }
+        server = NodeHTTPChannel.tlsServer(tls: tls, headerTimeoutSeconds: configuration.headerTimeoutSeconds, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+    } else {
+        server = NodeHTTPChannel.server(headerTimeoutSeconds: configuration.headerTimeoutSeconds, idleTimeoutSeconds: configuration.idleTimeoutSeconds)
+    }
     return Application(
         router: router,
-        server: NodeHTTPChannel.server(
-            headerTimeoutSeconds: service.configuration.headerTimeoutSeconds, idleTimeoutSeconds: service.configuration.idleTimeoutSeconds),
+        server: server,
         configuration: .init(
             address: .hostname(service.configuration.host, port: service.configuration.publicPort),
             serverName: "motcua-node/\(service.configuration.nodeID)"),

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 
 /// How a node runs: where its data lives, where it listens, and its limits.
 public struct NodeConfiguration: Sendable {
@@ -28,6 +29,9 @@ public struct NodeConfiguration: Sendable {
     public var headerTimeoutSeconds: Int64 = 30
     /// An idle keep-alive connection is closed after this time.
     public var idleTimeoutSeconds: Int64 = 75
+    /// The public API's certificate and key (the province's own, or a public CA's; not the federation's).
+    /// Nil: plain HTTP, only when asked for (`--plain-http`: loopback in a local federation and tests).
+    public var publicTLS: PublicTLS?
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", publicPort: Int = 8080, nodeID: String = "local",
@@ -49,4 +53,30 @@ public struct NodeConfiguration: Sendable {
     /// The hub's last acknowledged position, kept beside the database (outside it, so that losing the
     /// database's WAL does not lose it too).
     public var replicationPositionPath: String { (dataDirectory as NSString).appendingPathComponent("replication-position") }
+}
+
+/// Where the public API's certificate chain and key are; both are re-read when they change.
+public struct PublicTLS: Sendable, Hashable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+
+    /// The server context: TLS 1.2 or later, HTTP/2 or HTTP/1.1 by ALPN.
+    public func context() throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+        guard !chain.isEmpty else { throw PublicTLSError(description: "no PEM certificate in \(certificatePath)") }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.applicationProtocols = ["h2", "http/1.1"]
+        return try NIOSSLContext(configuration: configuration)
+    }
+}
+
+public struct PublicTLSError: Error, CustomStringConvertible {
+    public var description: String
 }

@@ -47,7 +47,7 @@ public func buildNode(
     if let demo {
         try await service.seedDemo(units: demo.units, password: demo.password)
     }
-    let application = buildNodeApplication(service: service, logger: logger, services: [MemoryTrimmer()]) { port in
+    let application = try buildNodeApplication(service: service, logger: logger, services: [MemoryTrimmer()]) { port in
         onReady(service, port)
     }
     return NodeServer(service: service) { try await application.runService() }

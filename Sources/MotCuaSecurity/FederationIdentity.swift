@@ -72,6 +72,8 @@ public enum PKIError: Error, CustomStringConvertible, Sendable {
     case alreadyInitialised(String)
     case unreadable(String, String)
     case unknownCertificate(String)
+    case invalidHostName(String)
+    case namesNotServed(String)
 
     public var description: String {
         switch self {
@@ -79,6 +81,8 @@ public enum PKIError: Error, CustomStringConvertible, Sendable {
         case .notInitialised(let dir): "no federation CA in \(dir); run `motcua certs init --dir \(dir)` first"
         case .alreadyInitialised(let dir): "\(dir) already holds a federation CA; refusing to overwrite it"
         case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
+        case .invalidHostName(let name): "'\(name.prefix(80))' is neither a DNS name (letters, digits, '-' and dots; `*.` for a wildcard) nor an IPv4 or IPv6 address"
+        case .namesNotServed(let uri): "\(uri) serves no TLS of the federation (it is a client of the hub), so its certificate names no host: only the hub's takes --dns and --ip. A node's public API is served with the province's own certificate (`motcua node --tls-certificate`)"
         case .unknownCertificate(let what): "no issued certificate matches \(what)"
         }
     }

@@ -53,8 +53,10 @@ public struct PKIDirectory: Sendable {
 
     /// Issues (or re-issues: a new key and serial; the old files are replaced) a certificate.
     @discardableResult
-    public func issue(_ identity: FederationIdentity, now: Date, validityDays: Int = 365) throws -> IssuedCertificate {
-        let issued = try authority().issue(identity, now: now, validityDays: validityDays)
+    /// Issues (or re-issues) the certificate of an identity; the hub's names `hostNames` (else localhost).
+    public func issue(_ identity: FederationIdentity, now: Date, validityDays: Int = 365, hostNames: HostNames = HostNames()) throws -> IssuedCertificate {
+        if !hostNames.isEmpty && identity != .hub { throw PKIError.namesNotServed(identity.uri) }
+        let issued = try authority().issue(identity, now: now, validityDays: validityDays, hostNames: hostNames)
         try FileManager.default.createDirectory(atPath: file("issued"), withIntermediateDirectories: true)
         // Key first, then certificate, each renamed into place atomically: a server re-reading the pair
         // never sees a half-written file.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import MotCuaCore
 import MotCuaSecurity
+import SwiftASN1
 import X509
 
 /// `motcua certs`: the federation PKI (CA, certificates with URI SAN identities, revocation).
@@ -26,6 +28,8 @@ struct CertsCommand: ParsableCommand {
         @Option(help: "node, hub, operator or registry.") var role: String
         @Option(help: "The node id, operator name or registry id (not for the hub).") var id: String?
         @Option(help: "Validity in days.") var days: Int = 365
+        @Option(name: .customLong("dns"), help: "A host name the hub is reached at (repeat; the hub only; default localhost).") var dnsNames: [String] = []
+        @Option(name: .customLong("ip"), help: "An IP address the hub is reached at (repeat; the hub only; default 127.0.0.1).") var addresses: [String] = []
 
         func run() throws {
             guard let role = FederationIdentity.Role(rawValue: role) else {
@@ -34,8 +38,15 @@ struct CertsCommand: ParsableCommand {
             guard (1...3650).contains(days) else { throw ValidationError("--days: from 1 to 3650") }
             let pki = PKIDirectory(path: dir)
             let identity = try FederationIdentity(role: role, id: id)
-            let issued = try pki.issue(identity, now: Date(), validityDays: days)
+            var names = HostNames()
+            for name in dnsNames { try names.add(dns: name) }
+            for address in addresses { try names.add(address: address) }
+            let issued = try pki.issue(identity, now: Date(), validityDays: days, hostNames: names)
             print("issued \(identity.uri), serial \(issued.serialHex), valid until \(issued.certificate.notValidAfter)")
+            if identity == .hub {
+                let served = names.isEmpty ? HostNames.loopback : names
+                print("  serves      \((served.dns + served.addresses.map(HostNames.text)).joined(separator: ", "))")
+            }
             print("  certificate \(pki.certificatePath(for: identity))")
             print("  key         \(pki.keyPath(for: identity))")
         }
@@ -68,13 +79,22 @@ struct CertsCommand: ParsableCommand {
         func run() throws {
             let pki = PKIDirectory(path: dir)
             let revoked = try RevocationList.load(from: pki.revocationListPath)
-            var table = TextTable(headers: ["identity", "serial", "valid until", "revoked"])
-            for certificate in pki.issuedCertificates() {
+            let now = Date()
+            var table = TextTable(headers: ["identity", "serial", "valid until", "days left", "revoked"])
+            var warnings: [String] = []
+            // The CA first: when it expires, every certificate it signed stops being trusted with it.
+            let ca = try? Certificate(pemEncoded: String(contentsOfFile: pki.caCertificatePath, encoding: .utf8))
+            let listed = (ca.map { [("federation CA", $0)] } ?? []) + pki.issuedCertificates().map { ($0.federationIdentity?.uri ?? "?", $0) }
+            for (name, certificate) in listed {
                 let serial = Certificate.serialHex(certificate.serialNumber)
-                table.add([certificate.federationIdentity?.uri ?? "?", serial, "\(certificate.notValidAfter)", revoked.contains(serialHex: serial) ? "yes" : ""])
+                let isRevoked = revoked.contains(serialHex: serial)
+                let days = CertificateExpiry.daysLeft(certificate, now: now)
+                table.add([name, serial, VietnamTime.format(certificate.notValidAfter), String(days), isRevoked ? "yes" : ""])
+                if !isRevoked, let warning = CertificateExpiry.warning(name, certificate, now: now) { warnings.append(warning) }
             }
             print(table.render())
             if !revoked.entries.isEmpty { print("\(revoked.entries.count) revoked serial(s) in \(pki.revocationListPath)") }
+            for warning in warnings { print("WARNING: " + warning) }
         }
     }
 }

@@ -16,7 +16,7 @@ struct HubCommand: AsyncParsableCommand {
     @Option(help: "Second mTLS port for the national API (operators); 0: none.") var nationalPort: Int = 7444
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "PKI folder (made by `motcua certs init`).") var pkiDir: String = ".motcua/pki"
-    @Option(help: "Log level.") var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
     @Option(help: "A topology file: its nodes are admitted as members of the federation at start.") var topology: String?
     @Option(help: "Admit this node id as a member at start (repeatable); others are added with `motcua ctl national nodes add`.")
     var member: [String] = []
@@ -24,7 +24,7 @@ struct HubCommand: AsyncParsableCommand {
     func run() async throws {
         SQLiteProcessSettings.apply()
         var logger = Logger(label: "motcua.hub")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         let pki = PKIDirectory(path: pkiDir)
         guard pki.isInitialised else { throw ValidationError("no PKI in \(pkiDir): run `motcua certs init --dir \(pkiDir)` and `motcua certs issue --dir \(pkiDir) --role hub`") }
         var configuration = HubConfiguration(dataDirectory: dataDir, host: host, federationPort: federationPort, pki: pki)

@@ -39,14 +39,20 @@ struct NodeCommand: AsyncParsableCommand {
     var hubUrl: String?
     @Option(help: "PKI folder with this node's certificate (default <state-dir>/pki).")
     var pkiDir: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
     @Option(help: "Address (or IPv4 block, e.g. 10.0.0.0/8) of a reverse proxy whose X-Forwarded-For / Forwarded header names the client (repeatable); from others these headers are ignored.")
     var trustedProxy: [String] = []
     @Option(help: "Seconds a client has to send a request's head once it has begun.")
     var headerTimeout: Int64 = 30
     @Option(help: "Seconds an idle keep-alive connection stays open.")
     var idleTimeout: Int64 = 75
+    @Option(help: "PEM certificate chain of the public API (the province's own or a public CA's; not the federation CA's); re-read when it changes.")
+    var tlsCertificate: String?
+    @Option(help: "PEM private key for --tls-certificate; re-read when it changes.")
+    var tlsKey: String?
+    @Flag(help: "Serve the public API over plain HTTP (a local federation on loopback, tests); without it the node serves HTTPS only.")
+    var plainHttp = false
 
     func run() async throws {
         if let action {
@@ -57,7 +63,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         SQLiteProcessSettings.apply()
         var logger = Logger(label: "motcua.node")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         logger[metadataKey: "node.id"] = "\(nodeId)"
         var units = SampleUnits.hanoi
         var dataDirectory = dataDir
@@ -82,6 +88,26 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.trustedProxies = trustedProxy
         configuration.headerTimeoutSeconds = headerTimeout
         configuration.idleTimeoutSeconds = idleTimeout
+        switch (tlsCertificate, tlsKey, plainHttp) {
+        case (let certificate?, let key?, false):
+            let tls = PublicTLS(certificatePath: certificate, keyPath: key)
+            do {
+                _ = try tls.context()
+            } catch {
+                throw ValidationError("--tls-certificate \(certificate) / --tls-key \(key) do not load: \(error)")
+            }
+            configuration.publicTLS = tls
+        case (nil, nil, true):
+            if !Self.isLoopback(host) {
+                logger.warning("the public API serves plain HTTP on \(host): personal data and tokens cross the network unencrypted; serve HTTPS (--tls-certificate, --tls-key) or put a TLS proxy in front")
+            }
+        case (_, _, true):
+            throw ValidationError("--plain-http and --tls-certificate/--tls-key exclude each other")
+        case (nil, nil, false):
+            throw ValidationError("the public API serves HTTPS: give --tls-certificate and --tls-key (PEM files), or --plain-http for loopback and tests")
+        default:
+            throw ValidationError("give both --tls-certificate and --tls-key")
+        }
         if let hubUrl {
             guard FileManager.default.fileExists(atPath: pki.certificatePath(for: .node(nodeId))) else {
                 throw ValidationError("no certificate for node \(nodeId) in \(pki.path): run `motcua certs issue --dir \(pki.path) --role node --id \(nodeId)`")
@@ -93,7 +119,7 @@ struct NodeCommand: AsyncParsableCommand {
         } else if hubUrl != nil {
             throw ValidationError("no federation pseudonym key at \(pki.pseudonymKeyPath): a federated node needs it so the center counts one person once (`motcua up` makes it)")
         }
-        let url = "http://\(host):\(port)"
+        let url = "\(configuration.publicTLS == nil ? "http" : "https")://\(host):\(port)"
         let (demoPassword, databasePath) = (demoPassword, configuration.databasePath)
         let demo = seedDemo ? DemoSeed(units: units, password: demoPassword) : nil
         let server = try await buildNode(configuration: configuration, logger: logger, demo: demo) { [nodeId, hubUrl] service, _ in
@@ -117,6 +143,13 @@ struct NodeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(banner.utf8))
         }
         try await server.run()
+    }
+}
+
+extension NodeCommand {
+    /// Whether an address to listen on is the loopback (only this machine can connect).
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 

@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import Logging
 
 /// Plain-text tables for terminals: columns padded to their widest cell (counting characters, so
 /// Vietnamese diacritics line up).
@@ -28,4 +30,10 @@ struct TextTable {
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// `--log-level`: a typo is an error that names the option and the levels, not a silent `info`.
+extension Logger.Level: @retroactive ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

@@ -44,7 +44,7 @@ struct NodeHarness {
     func run(_ framework: TestingSetup = .router, _ test: @Sendable @escaping (RouterClient) async throws -> Void) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = buildNodeApplication(service: service, logger: logger)
+        let app = try buildNodeApplication(service: service, logger: logger)
         try await app.test(framework) { client in try await test(RouterClient(client: client)) }
     }
 }

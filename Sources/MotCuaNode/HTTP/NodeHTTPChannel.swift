@@ -1,7 +1,9 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MotCuaHTTP
 import NIOCore
+import NIOSSL
 
 /// The node's HTTP/1.1 connections: Hummingbird's HTTP1 channel, with an idle time-out (a keep-alive
 /// connection with no request open is closed) and a header time-out in front of it: a request's head must
@@ -28,6 +30,19 @@ struct NodeHTTPChannel: HTTPChannelHandler {
 
     func handle(value: Value, logger: Logger) async {
         await http1.handle(value: value, logger: logger)
+    }
+
+    /// HTTPS: TLS with the certificate the files hold when a connection arrives, then HTTP/2 or HTTP/1.1
+    /// (with the same header and idle time-outs).
+    static func tlsServer(tls: FileWatched<NIOSSLContext>, headerTimeoutSeconds: Int64, idleTimeoutSeconds: Int64) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            TLSServerChannel(
+                tls: { tls.current }, http1Configuration: .init(idleTimeout: .seconds(idleTimeoutSeconds)),
+                http1Handlers: { channel in
+                    try channel.pipeline.syncOperations.addHandler(HeaderTimeoutHandler(timeout: .seconds(headerTimeoutSeconds)))
+                },
+                responder: responder)
+        }
     }
 
     static func server(headerTimeoutSeconds: Int64, idleTimeoutSeconds: Int64) -> HTTPServerBuilder {

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -7,17 +8,13 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP2
 import NIOSSL
 import NIOTLS
+import Synchronization
 
-/// The hub's server connections: mutual TLS, then HTTP/2 when the client offers "h2" in ALPN, HTTP/1.1
-/// otherwise (curl without `--http2`, scripts). Requests go to the same responder either way.
-///
-/// Hummingbird's HTTP/2 channel keeps HTTP/2's default flow-control windows of 64 KiB. A replication
-/// batch is 0.5-1 MiB, so the node could send only 32-64 KiB before waiting for the hub's next window
-/// update: about eighteen round trips per batch, each a wake-up, a TLS record and a write on both sides.
-/// Here the hub grants each stream a window that holds a whole batch (`streamWindow`), and the connection
-/// one that holds two. A node has one batch in flight on its connection, so what the window lets it send
-/// is what the hub accepts anyway (`FederationRequestContext.maxUploadSize` bounds a request).
-public struct FederationServerChannel: HTTPChannelHandler {
+/// TLS server connections, the hub's (mutual TLS) and a node's public API: TLS with the context the
+/// `tls` source holds at the time the connection arrives (so re-issued files apply from the next
+/// connection, without a restart), then HTTP/2 when the client offers "h2" in ALPN, HTTP/1.1 otherwise
+/// (curl without `--http2`, scripts). Requests go to the same responder either way.
+public struct TLSServerChannel: HTTPChannelHandler {
     public typealias Connection = NIOHTTP2Handler.AsyncStreamMultiplexer<HTTP1Channel.Value>
     /// Checks a client's certificate chain, as NIOSSL's custom verification callback.
     public typealias Verification = @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void
@@ -27,49 +24,47 @@ public struct FederationServerChannel: HTTPChannelHandler {
         public let channel: any Channel
     }
 
-    /// The per-stream receive window the hub advertises: a batch at the sending limit (1 MiB of events)
-    /// and its framing fit, so a batch crosses without waiting for a window update.
-    public static let streamWindow = 1 << 21
-    /// The connection's receive window: two streams' worth.
-    public static let connectionWindow = 1 << 22
-    /// How long a connection told to go away (the hub is stopping) may finish the requests it has.
-    static let quiesceGrace = TimeAmount.seconds(10)
-
-    private let sslContext: NIOSSLContext
-    private let verify: Verification
+    private let tls: @Sendable () -> NIOSSLContext
+    private let verify: Verification?
     private let http1: HTTP1Channel
+    private let http1Handlers: @Sendable (any Channel) throws -> Void
+    private let http2Configuration: NIOHTTP2Handler.Configuration
+    private let quiesceGrace: TimeAmount
+    private let handshakeTimeout: TimeAmount
     public let responder: Responder
 
     /// - Parameters:
-    ///   - tlsConfiguration: the hub's server configuration (client certificates required); its ALPN
-    ///     protocols are set here.
-    ///   - verify: checks the client's chain (the federation CA, revocation, expiry).
+    ///   - tls: the server context for a new connection (its ALPN protocols must offer h2 and http/1.1).
+    ///   - verify: checks a client's chain (mutual TLS); nil: no client certificate is asked for.
+    ///   - http1Configuration: the HTTP/1.1 connections' idle time-out.
+    ///   - http1Handlers: adds handlers in front of an HTTP/1.1 connection's parser (a header time-out).
+    ///   - http2Configuration: settings and flow-control windows of HTTP/2 connections.
+    ///   - quiesceGrace: how long a connection told to go away (the server is stopping) may finish its requests.
+    ///   - handshakeTimeout: how long a client has to complete the TLS handshake (one that trickles it
+    ///     cannot hold a connection).
     public init(
-        tlsConfiguration: TLSConfiguration, verify: @escaping Verification, responder: @escaping Responder
-    ) throws {
-        var tlsConfiguration = tlsConfiguration
-        tlsConfiguration.applicationProtocols = NIOHTTP2SupportedALPNProtocols
-        sslContext = try NIOSSLContext(configuration: tlsConfiguration)
+        tls: @escaping @Sendable () -> NIOSSLContext, verify: Verification? = nil, http1Configuration: HTTP1Channel.Configuration = .init(),
+        http1Handlers: @escaping @Sendable (any Channel) throws -> Void = { _ in },
+        http2Configuration: NIOHTTP2Handler.Configuration = .init(), quiesceGrace: TimeAmount = .seconds(10),
+        handshakeTimeout: TimeAmount = .seconds(10), responder: @escaping Responder
+    ) {
+        self.handshakeTimeout = handshakeTimeout
+        self.tls = tls
         self.verify = verify
+        self.http1Handlers = http1Handlers
+        self.http2Configuration = http2Configuration
+        self.quiesceGrace = quiesceGrace
         self.responder = responder
-        http1 = HTTP1Channel(responder: responder)
+        http1 = HTTP1Channel(responder: responder, configuration: http1Configuration)
     }
-
-    /// The HTTP/2 settings and windows of every hub connection.
-    static let http2Configuration: NIOHTTP2Handler.Configuration = {
-        var configuration = NIOHTTP2Handler.Configuration()
-        configuration.connection.initialSettings = nioDefaultSettings + [
-            HTTP2Setting(parameter: .initialWindowSize, value: streamWindow)
-        ]
-        configuration.connection.targetWindowSize = connectionWindow
-        configuration.stream.targetWindowSize = streamWindow
-        return configuration
-    }()
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                NIOSSLServerHandler(context: sslContext, customVerificationCallback: verify, configuration: .init()))
+            let handler = verify.map { NIOSSLServerHandler(context: tls(), customVerificationCallback: $0, configuration: .init()) }
+                ?? NIOSSLServerHandler(context: tls())
+            try channel.pipeline.syncOperations.addHandler(handler)
+            try channel.pipeline.syncOperations.addHandler(HandshakeTimeoutHandler(timeout: handshakeTimeout))
+            let (grace, http2Configuration, http1, http1Handlers) = (quiesceGrace, http2Configuration, http1, http1Handlers)
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<NIONegotiatedHTTPVersion<HTTP1Channel.Value, Connection>> {
                 result, channel in
                 switch result {
@@ -77,9 +72,9 @@ public struct FederationServerChannel: HTTPChannelHandler {
                     return channel.eventLoop.makeCompletedFuture {
                         // NIOHTTP2's async multiplexer tells a stream delegate, not the pipeline, when
                         // streams open and close: the closer counts them through it.
-                        let closer = HTTP2ConnectionCloser(grace: Self.quiesceGrace)
+                        let closer = HTTP2ConnectionCloser(grace: grace)
                         let connection = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
-                            mode: .server, streamDelegate: closer.streamDelegate(on: channel.eventLoop), configuration: Self.http2Configuration
+                            mode: .server, streamDelegate: closer.streamDelegate(on: channel.eventLoop), configuration: http2Configuration
                         ) { stream in
                             stream.eventLoop.makeCompletedFuture {
                                 try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTPServerCodec())
@@ -90,6 +85,11 @@ public struct FederationServerChannel: HTTPChannelHandler {
                         return .http2(connection)
                     }
                 case .negotiated("http/1.1"), .fallback:
+                    do {
+                        try http1Handlers(channel)
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
                     return http1.setup(channel: channel, logger: logger).map { .http1_1($0) }
                 case .negotiated(let other):
                     logger.debug("closing a connection that negotiated \(other)")
@@ -116,7 +116,105 @@ public struct FederationServerChannel: HTTPChannelHandler {
             }
         } catch {
             // A refused handshake (no certificate, another CA, revoked) ends here: nothing was served.
-            logger.debug("federation connection ended", metadata: ["error": "\(error)"])
+            logger.debug("TLS connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Closes a connection whose TLS handshake has not completed within `timeout` of its start.
+final class HandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            deadline?.cancel()
+            deadline = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// A value built from files (a certificate and its key, a CA bundle) and built again when they change: a
+/// server asks for it per connection, and at most once a second the files' sizes and modification times
+/// are compared with those it was built from. A change that does not build (a half-copied key, a
+/// certificate that does not match it) keeps the value in force and is logged once.
+public final class FileWatched<Value: Sendable>: Sendable {
+    private struct State {
+        var value: Value
+        var stamps: [String]
+        var checkedAt: ContinuousClock.Instant
+        var failedStamps: [String]?
+    }
+
+    private let paths: [String]
+    private let build: @Sendable () throws -> Value
+    private let logger: Logger
+    private let interval: Duration
+    private let state: Mutex<State>
+
+    /// Builds the value once; throws when the files do not build at start.
+    public init(paths: [String], logger: Logger, interval: Duration = .seconds(1), build: @escaping @Sendable () throws -> Value) throws {
+        self.paths = paths
+        self.build = build
+        self.logger = logger
+        self.interval = interval
+        let stamps = Self.stamps(paths)
+        state = Mutex(State(value: try build(), stamps: stamps, checkedAt: .now, failedStamps: nil))
+    }
+
+    /// The value in force, rebuilt first when the files changed since it was built.
+    public var current: Value {
+        let now = ContinuousClock.now
+        let (due, value, known) = state.withLock { state -> (Bool, Value, [String]) in
+            guard now - state.checkedAt >= interval else { return (false, state.value, state.stamps) }
+            state.checkedAt = now
+            return (true, state.value, state.stamps)
+        }
+        guard due else { return value }
+        let stamps = Self.stamps(paths)
+        guard stamps != known else { return value }
+        do {
+            let rebuilt = try build()
+            state.withLock { state in
+                state.value = rebuilt
+                state.stamps = stamps
+                state.failedStamps = nil
+            }
+            logger.notice("files changed: reloaded", metadata: ["files": "\(paths.joined(separator: ", "))"])
+            return rebuilt
+        } catch {
+            let first = state.withLock { state -> Bool in
+                defer { state.failedStamps = stamps }
+                return state.failedStamps != stamps
+            }
+            if first {
+                logger.error("files changed but do not load; the previous ones stay in force", metadata: ["files": "\(paths.joined(separator: ", "))", "error": "\(error)"])
+            }
+            return value
+        }
+    }
+
+    /// Size, modification time and inode per file ("-" for a missing one).
+    static func stamps(_ paths: [String]) -> [String] {
+        paths.map { path in
+            var info = stat()
+            guard stat(path, &info) == 0 else { return "-" }
+            return "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ino)"
         }
     }
 }
