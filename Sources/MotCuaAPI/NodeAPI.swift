@@ -141,6 +141,19 @@ public enum NodeAPI {
     /// Creates or replaces an officer's account (admins).
     public static func saveOfficer(_ body: OfficerBody) -> APIRequest<UsernameAnswer> { .init(.POST, "/v1/officers", json: body) }
 
+    /// Changes an officer's account (admins): a new password, roles, units, name, or deactivation.
+    public static func updateOfficer(_ username: String, _ body: OfficerPatchBody) -> APIRequest<OfficerAnswer> {
+        .init(.PATCH, "/v1/officers/" + APIRequest<JSONValue>.escape(username), json: body)
+    }
+
+    /// Creates the first admin of a node without officers, with the token printed at its first start.
+    public static func bootstrap(_ body: BootstrapBody) -> APIRequest<OfficerAnswer> { .init(.POST, "/v1/admin/bootstrap", json: body) }
+
+    /// Adds or replaces units (admins).
+    public static func importUnits(_ units: [AdministrativeUnit]) -> APIRequest<UnitsImportAnswer> {
+        .init(.POST, "/v1/admin/units", json: UnitsImportBody(units: units))
+    }
+
     public static func calendarRules() -> APIRequest<Page<CalendarRule>> { .init(.GET, "/v1/calendar/rules") }
 
     /// Adds, replaces or withdraws a calendar rule (admins).

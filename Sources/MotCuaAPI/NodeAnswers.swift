@@ -415,3 +415,14 @@ public struct JourneyStop: Codable, Sendable {
         self.current = current
     }
 }
+
+/// The answer to a units import: how many came, and how many units the node has now.
+public struct UnitsImportAnswer: Codable, Sendable {
+    public var imported: Int
+    public var units: Int
+
+    public init(imported: Int, units: Int) {
+        self.imported = imported
+        self.units = units
+    }
+}

@@ -35,6 +35,46 @@ public struct OfficerBody: Codable, Sendable {
     }
 }
 
+/// `PATCH /v1/officers/{username}`: what changes; a member left out stays as it is.
+public struct OfficerPatchBody: Codable, Sendable {
+    public var fullName: String?
+    public var password: String?
+    public var roles: [OfficerRole]?
+    public var units: [String]?
+    /// False deactivates the account (its sessions end at once).
+    public var active: Bool?
+
+    public init(fullName: String? = nil, password: String? = nil, roles: [OfficerRole]? = nil, units: [String]? = nil, active: Bool? = nil) {
+        self.fullName = fullName
+        self.password = password
+        self.roles = roles
+        self.units = units
+        self.active = active
+    }
+}
+
+/// `POST /v1/admin/bootstrap`: the first admin of a node without officers, with its one-time token.
+public struct BootstrapBody: Codable, Sendable {
+    public var token: String
+    public var username: String
+    public var fullName: String
+    public var password: String
+
+    public init(token: String, username: String, fullName: String, password: String) {
+        self.token = token
+        self.username = username
+        self.fullName = fullName
+        self.password = password
+    }
+}
+
+/// `POST /v1/admin/units`: units to add or replace (the node's directory must hold together afterwards).
+public struct UnitsImportBody: Codable, Sendable {
+    public var units: [AdministrativeUnit]
+
+    public init(units: [AdministrativeUnit]) { self.units = units }
+}
+
 /// A file sent with a filing or an action, base64-encoded.
 public struct UploadBody: Codable, Sendable {
     public var code: String?

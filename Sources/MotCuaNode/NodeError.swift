@@ -17,6 +17,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case upstream
         /// The node's own data or configuration is damaged or wrong; an operator must act.
         case damaged
+        /// What the request names does not exist (an officer's account).
+        case notFound
     }
 
     public let kind: Kind

@@ -39,14 +39,18 @@ public final class NodeServer: Sendable {
 
 /// Builds the whole node; with `demo`, seeds it first. `onReady` is called with the service and the
 /// bound port once the public port listens (the command line prints its banner then).
+///
+/// A node without officers (not seeded) waits for its first admin: the one-time token comes from
+/// `bootstrapTokenFile`, or is kept in `<data-dir>/bootstrap-token` (`NodeService.bootstrapToken`).
 public func buildNode(
-    configuration: NodeConfiguration, logger: Logger, demo: DemoSeed? = nil,
+    configuration: NodeConfiguration, logger: Logger, demo: DemoSeed? = nil, bootstrapTokenFile: String? = nil,
     onReady: @escaping @Sendable (NodeService, Int?) -> Void = { _, _ in }
 ) async throws -> NodeServer {
     let service = try await NodeService(configuration: configuration, logger: logger)
     if let demo {
         try await service.seedDemo(units: demo.units, password: demo.password)
     }
+    _ = try await service.prepareBootstrap(tokenFile: bootstrapTokenFile)
     let application = try buildNodeApplication(service: service, logger: logger, services: [MemoryTrimmer()]) { port in
         onReady(service, port)
     }

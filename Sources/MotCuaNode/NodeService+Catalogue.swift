@@ -11,6 +11,12 @@ import Synchronization
 extension NodeService {
     /// Loads the sample catalogue, a province's units and its demo officers (idempotent).
     public func seedDemo(units: [AdministrativeUnit], password: String) async throws {
+        // Demo data and a known password have no place on a node in service.
+        let demoNames = Set(SampleUnits.officers(for: units).map(\.username))
+        let real = try await database.officers().map(\.username).filter { !demoNames.contains($0) }
+        guard real.isEmpty else {
+            throw NodeError(.conflict, "seed.real-officers", "this node holds real officers (\(real.prefix(3).joined(separator: ", "))\(real.count > 3 ? ", …" : "")): --seed-demo refuses to add demo officers with a known password to it")
+        }
         let problems = UnitDirectory(units).validate()
         guard problems.isEmpty else { throw NodeError(.damaged, "seed.invalid-units", problems.joined(separator: "; ")) }
         try await database.upsertUnits(units)
@@ -22,6 +28,25 @@ extension NodeService {
                 roles: officer.roles, units: officer.units))
         }
         try await reloadCaches()
+    }
+
+    /// Adds or replaces units (an admin's import); the node's whole directory must hold together after it
+    /// (known parents, levels in order, unique agency codes), else nothing is stored. Returns how many
+    /// units the node has then. A federated node registers them at the hub again at once.
+    public func importUnits(_ imported: [AdministrativeUnit], officer: OfficerRecord) async throws -> Int {
+        guard !imported.isEmpty else { throw DossierError.invalid(field: "units", reason: "give at least one unit") }
+        guard imported.count <= 20_000 else { throw DossierError.invalid(field: "units", reason: "at most 20,000 units at a time") }
+        var merged = units.units
+        for unit in imported { merged[unit.code] = unit }
+        let problems = UnitDirectory(Array(merged.values)).validate()
+        guard problems.isEmpty else {
+            throw DossierError.invalid(field: "units", reason: problems.prefix(5).joined(separator: "; "))
+        }
+        try await database.upsertUnits(imported)
+        try await reloadCaches()
+        transferAgent()?.unitsChanged()
+        logger.notice("units imported", metadata: ["count": "\(imported.count)", "officer": "\(officer.username)"])
+        return merged.count
     }
 
     // MARK: - Catalogue

@@ -122,15 +122,128 @@ extension NodeService {
     public func saveOfficer(
         username: String, fullName: String, password: String, roles: [OfficerRole], units: [String], active: Bool = true
     ) async throws {
+        try checkAccount(username: username, fullName: fullName, roles: roles, units: units)
+        try Self.checkPassword(password)
+        let hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
+        let officer = OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units, active: active)
+        try await checkAnAdminRemains(after: officer)
+        // A new password or a deactivation ends the officer's sessions in the same transaction.
+        try await database.upsertOfficer(officer)
+    }
+
+    /// Changes an existing account: only what is given changes (a new password, roles, units, the name,
+    /// active or not). A new password or a deactivation ends the officer's sessions.
+    public func updateOfficer(
+        _ username: String, fullName: String? = nil, password: String? = nil, roles: [OfficerRole]? = nil, units: [String]? = nil,
+        active: Bool? = nil
+    ) async throws -> OfficerRecord {
+        guard var officer = try await database.officer(username) else {
+            throw NodeError(.notFound, "officer.not-found", "no officer \(quoted(username)) at this node")
+        }
+        officer.fullName = fullName ?? officer.fullName
+        officer.roles = roles ?? officer.roles
+        officer.units = units ?? officer.units
+        officer.active = active ?? officer.active
+        try checkAccount(username: username, fullName: officer.fullName, roles: officer.roles, units: officer.units)
+        if let password {
+            try Self.checkPassword(password)
+            officer.passwordHash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
+        }
+        try await checkAnAdminRemains(after: officer)
+        try await database.upsertOfficer(officer)
+        return officer
+    }
+
+    func checkAccount(username: String, fullName: String, roles: [OfficerRole], units: [String]) throws {
         for unit in units where self.units[unit] == nil { throw DossierError.unknownUnit(unit) }
         guard username.wholeMatch(of: /[a-z0-9][a-z0-9._-]{0,63}/) != nil else {
             throw DossierError.invalid(field: "username", reason: "1-64 lower-case letters, digits, '.', '_' or '-'")
         }
-        guard password.count >= 10 else { throw DossierError.invalid(field: "password", reason: "at least 10 characters") }
-        guard !roles.isEmpty, !units.isEmpty else { throw DossierError.invalid(field: "roles", reason: "give at least one role and one unit") }
+        guard !fullName.trimmingCharacters(in: .whitespaces).isEmpty, fullName.unicodeScalars.count <= 200 else {
+            throw DossierError.invalid(field: "fullName", reason: "the officer's name, 1-200 characters")
+        }
+        // An admin administers the whole node; everyone else works in named units.
+        guard !roles.isEmpty, !units.isEmpty || roles == [.admin] else {
+            throw DossierError.invalid(field: "roles", reason: "give at least one role and one unit (only an admin alone may have none)")
+        }
+    }
+
+    static func checkPassword(_ password: String) throws {
+        guard password.count >= 10, password.utf8.count <= 72 else {
+            throw DossierError.invalid(field: "password", reason: "10 to 72 bytes (bcrypt reads no further)")
+        }
+    }
+
+    /// Refuses a change after which no active admin would be left: the node could no longer be administered.
+    func checkAnAdminRemains(after changed: OfficerRecord) async throws {
+        let others = try await database.officers().filter { $0.username != changed.username }
+        guard !(others + [changed]).contains(where: { $0.active && $0.roles.contains(.admin) }) else { return }
+        throw NodeError(.conflict, "officer.last-admin", "\(changed.username) is the node's last active admin: give another officer the admin role first")
+    }
+
+    // MARK: - The first admin
+
+    /// On a node without officers: the one-time token that creates the first admin, from `tokenFile` when
+    /// given, else the one kept in `<data-dir>/bootstrap-token` since an earlier start, else a new one
+    /// written there (mode 0600). Returns the token while it is pending (nil once the node has officers,
+    /// when the kept file is removed).
+    public func prepareBootstrap(tokenFile: String? = nil) async throws -> String? {
+        let kept = (configuration.dataDirectory as NSString).appendingPathComponent("bootstrap-token")
+        guard try await database.officers().isEmpty else {
+            try? FileManager.default.removeItem(atPath: kept)
+            pendingBootstrap.withLock { $0 = nil }
+            return nil
+        }
+        let token: String
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw NodeError(.damaged, "bootstrap.token-unreadable", "cannot read the bootstrap token file \(tokenFile)")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token.count >= 32 else {
+                throw NodeError(.damaged, "bootstrap.token-too-short", "the bootstrap token in \(tokenFile) must be at least 32 characters")
+            }
+        } else if let text = try? String(contentsOfFile: kept, encoding: .utf8), text.trimmingCharacters(in: .whitespacesAndNewlines).count >= 32 {
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            token = hexString((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let temporary = kept + ".new"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]),
+                  rename(temporary, kept) == 0 else {
+                throw NodeError(.damaged, "bootstrap.token-unwritable", "cannot write the bootstrap token to \(kept)")
+            }
+        }
+        pendingBootstrap.withLock { $0 = (token, Self.tokenHash(token)) }
+        return token
+    }
+
+    /// The bootstrap token while the node waits for its first admin (nil once it has officers).
+    public var bootstrapToken: String? { pendingBootstrap.withLock { $0?.token } }
+
+    /// Creates the node's first officer, an admin (over the node's top units, when it has any), with the
+    /// one-time token.
+    public func bootstrap(token: String, username: String, fullName: String, password: String) async throws -> OfficerRecord {
+        guard let expected = pendingBootstrap.withLock({ $0?.hash }) else {
+            throw NodeError(.conflict, "node.already-bootstrapped", "this node already has officers: an admin adds more with POST /v1/officers")
+        }
+        // Compared as digests of equal length, in constant time.
+        let given = Array(Self.tokenHash(token).utf8), wanted = Array(expected.utf8)
+        guard given.count == wanted.count, zip(given, wanted).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            throw NodeError(.unauthenticated, "auth.invalid-bootstrap-token", "that is not this node's bootstrap token (printed at its first start, kept in <data-dir>/bootstrap-token)")
+        }
+        // The node's top units, when it has units already (none before the first import).
+        let top = units.units.values.filter { $0.parentCode.map { units[$0] == nil } ?? true }.map(\.code).sorted()
+        try checkAccount(username: username, fullName: fullName, roles: [.admin], units: top)
+        try Self.checkPassword(password)
         let hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
-        // A new password or a deactivation ends the officer's sessions in the same transaction.
-        try await database.upsertOfficer(
-            OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units, active: active))
+        let officer = OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: [.admin], units: top)
+        guard try await database.insertFirstOfficer(officer) else {
+            throw NodeError(.conflict, "node.already-bootstrapped", "this node already has officers: an admin adds more with POST /v1/officers")
+        }
+        pendingBootstrap.withLock { $0 = nil }
+        try? FileManager.default.removeItem(atPath: (configuration.dataDirectory as NSString).appendingPathComponent("bootstrap-token"))
+        logger.notice("first admin created with the bootstrap token", metadata: ["officer": "\(username)"])
+        return officer
     }
 }

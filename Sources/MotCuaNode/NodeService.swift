@@ -31,6 +31,8 @@ public final class NodeService: Sendable {
     public let health: NodeHealth
     /// Set while an operator's accept-log-loss runs.
     let acceptingLoss = Mutex(false)
+    /// The one-time token that creates the first admin, and its SHA-256, while the node has no officer.
+    let pendingBootstrap = Mutex<(token: String, hash: String)?>(nil)
     /// Ships the log to the hub when the node is part of a federation.
     public let replication: ReplicationAgent?
     let pseudonymKey: SymmetricKey

@@ -88,6 +88,12 @@ public struct TransferCourier: Sendable {
         if taken { registeredAtMs = nowMs }
     }
 
+    /// The node's units changed (an import): they are registered again at once.
+    public mutating func unitsChanged() {
+        registeredAtMs = nil
+        registrationTriedAtMs = nil
+    }
+
     /// The directory was fetched (or found unchanged); a failed fetch is tried again at the next round.
     public mutating func directoryRefreshed(_ fetched: Bool, nowMs: Int64) {
         if fetched { directoryAtMs = nowMs }

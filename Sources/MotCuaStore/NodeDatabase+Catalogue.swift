@@ -107,6 +107,15 @@ extension NodeDatabase {
         }
     }
 
+    /// Stores the node's first officer, only while it has none (two bootstraps at once: one wins).
+    public func insertFirstOfficer(_ officer: OfficerRecord) async throws -> Bool {
+        try await committer.write { db in
+            guard try OfficerRow.fetchCount(db) == 0 else { return false }
+            try OfficerRow(officer).insert(db)
+            return true
+        }
+    }
+
     public func officer(_ username: String) async throws -> OfficerRecord? {
         try await pool.read { db in try Self.fetchOfficer(db, username: username) }
     }

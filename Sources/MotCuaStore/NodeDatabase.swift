@@ -241,6 +241,24 @@ public final class NodeDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("2026-12-05-admins-without-units") { db in
+            // An admin administers the whole node and may have no unit (the first admin of a node created
+            // before its units are imported); every other officer still needs one. SQLite changes a CHECK
+            // only by rebuilding the table.
+            try db.execute(sql: """
+                CREATE TABLE officers_new (
+                    username TEXT PRIMARY KEY NOT NULL CHECK (length(username) BETWEEN 1 AND 64),
+                    full_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL CHECK (length(password_hash) >= 20),
+                    roles TEXT NOT NULL CHECK (length(roles) > 0),
+                    units TEXT NOT NULL CHECK (length(units) > 0 OR roles = 'admin'),
+                    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+                );
+                INSERT INTO officers_new SELECT username, full_name, password_hash, roles, units, active FROM officers;
+                DROP TABLE officers;
+                ALTER TABLE officers_new RENAME TO officers;
+                """)
+        }
         return migrator
     }
 

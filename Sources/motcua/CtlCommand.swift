@@ -4,6 +4,9 @@ import Foundation
 import MotCuaAPI
 import MotCuaCore
 import NIOCore
+import NIOSSL
+import Synchronization
+import Yams
 
 /// `motcua ctl`: what an officer (or a script) uses to file dossiers, act on them and read queues.
 struct CtlCommand: AsyncParsableCommand {
@@ -14,7 +17,147 @@ struct CtlCommand: AsyncParsableCommand {
         ])
 
     struct Admin: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A node's administration (admin officers).", subcommands: [AcceptLogLoss.self])
+        static let configuration = CommandConfiguration(
+            abstract: "A node's administration (admin officers).", subcommands: [Bootstrap.self, Officers.self, Units.self, AcceptLogLoss.self])
+
+        struct Bootstrap: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Create the first admin of a node without officers, with the one-time token it printed at its first start.")
+            @OptionGroup var connection: Connection
+            @Option(help: "The bootstrap token (or --token-file).") var token: String?
+            @Option(help: "A file holding the bootstrap token (the node keeps it in <data-dir>/bootstrap-token).") var tokenFile: String?
+            @Option(help: "The admin's user name.") var admin: String
+            @Option(help: "The admin's full name.") var fullName: String
+            @Option(help: "A file holding the admin's password ('-': standard input); without it one is made and printed once.")
+            var passwordFile: String?
+
+            func run() async throws {
+                guard let given = try token ?? tokenFile.map(readSecret) else { throw ValidationError("give --token or --token-file") }
+                let (password, made) = try password(passwordFile)
+                let body = BootstrapBody(token: given, username: admin, fullName: fullName, password: password)
+                try await connection.emit(NodeAPI.bootstrap(body), with: try connection.anonymous) { created in
+                    "first admin \(created.username) created" + (made ? "; password (shown once): \(password)" : "")
+                }
+            }
+        }
+
+        struct Officers: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Officers' accounts: add, list, deactivate, reset a password.", subcommands: [List.self, Add.self, Deactivate.self, ResetPassword.self],
+                defaultSubcommand: List.self)
+
+            struct List: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(abstract: "Every officer of the node.")
+                @OptionGroup var connection: Connection
+
+                func run() async throws {
+                    try await connection.emit(NodeAPI.officers(), with: try await connection.client()) { answer in
+                        var table = TextTable(headers: ["user", "name", "roles", "units", "active"])
+                        for officer in answer.items {
+                            table.add([officer.username, officer.fullName, officer.roles.map(\.rawValue).joined(separator: ","),
+                                       officer.units.joined(separator: ","), officer.active ? "yes" : "NO"])
+                        }
+                        return table.render()
+                    }
+                }
+            }
+
+            struct Add: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(abstract: "Add an officer (or replace one with the same user name).")
+                @OptionGroup var connection: Connection
+                @Option(name: .customLong("user"), help: "User name (lower-case letters, digits, '.', '_', '-').") var user: String
+                @Option(help: "Full name.") var fullName: String
+                @Option(name: .customLong("role"), help: "receiver, specialist, leader or admin (repeat).") var roles: [String]
+                @Option(name: .customLong("unit"), help: "A unit the officer works in (repeat; an admin may have none).") var units: [String] = []
+                @Option(help: "A file holding the password ('-': standard input); without it one is made and printed once.") var passwordFile: String?
+
+                func run() async throws {
+                    let parsed = try roles.map { name in
+                        guard let role = OfficerRole(rawValue: name) else {
+                            throw ValidationError("--role \(name): one of \(OfficerRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                        }
+                        return role
+                    }
+                    let (password, made) = try password(passwordFile)
+                    let body = OfficerBody(username: user, fullName: fullName, password: password, roles: parsed, units: units)
+                    try await connection.emit(NodeAPI.saveOfficer(body), with: try await connection.client()) { saved in
+                        "officer \(saved.username) saved" + (made ? "; password (shown once): \(password)" : "")
+                    }
+                }
+            }
+
+            struct Deactivate: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(abstract: "Deactivate an officer: their sessions end at once.")
+                @OptionGroup var connection: Connection
+                @Argument(help: "User name.") var user: String
+
+                func run() async throws {
+                    try await connection.emit(NodeAPI.updateOfficer(user, OfficerPatchBody(active: false)), with: try await connection.client()) {
+                        "officer \($0.username) deactivated"
+                    }
+                }
+            }
+
+            struct ResetPassword: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(
+                    commandName: "reset-password", abstract: "Give an officer a new password (their sessions end at once).")
+                @OptionGroup var connection: Connection
+                @Argument(help: "User name.") var user: String
+                @Option(help: "A file holding the new password ('-': standard input); without it one is made and printed once.") var passwordFile: String?
+
+                func run() async throws {
+                    let (password, made) = try password(passwordFile)
+                    try await connection.emit(NodeAPI.updateOfficer(user, OfficerPatchBody(password: password, active: true)), with: try await connection.client()) {
+                        "password of \($0.username) reset" + (made ? "; new password (shown once): \(password)" : "")
+                    }
+                }
+            }
+        }
+
+        struct Units: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The node's administrative units: import from a file, list.", subcommands: [List.self, Import.self], defaultSubcommand: List.self)
+
+            struct List: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(abstract: "The node's units.")
+                @OptionGroup var connection: Connection
+
+                func run() async throws {
+                    try await connection.emit(NodeAPI.units(), with: try connection.anonymous) { page in
+                        var table = TextTable(headers: ["code", "level", "parent", "agency", "name"])
+                        for unit in page.items { table.add([unit.code, unit.level.rawValue, unit.parentCode ?? "", unit.agencyCode, unit.name]) }
+                        return table.render()
+                    }
+                }
+            }
+
+            struct Import: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(
+                    abstract: "Add or replace units from a YAML or JSON file: a list of units, or {units: [...]}, each with code, name, level, parentCode, agencyCode.")
+                @OptionGroup var connection: Connection
+                @Argument(help: "The file.") var file: String
+
+                func run() async throws {
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
+                    let units: [AdministrativeUnit]
+                    do {
+                        units = try Self.parse(text)
+                    } catch {
+                        throw CommandFailure("\(file) is not a list of units: \(error)")
+                    }
+                    try await connection.emit(NodeAPI.importUnits(units), with: try await connection.client()) {
+                        "\($0.imported) unit(s) imported; the node has \($0.units)"
+                    }
+                }
+
+                static func parse(_ text: String) throws -> [AdministrativeUnit] {
+                    struct Wrapped: Decodable { var units: [AdministrativeUnit] }
+                    let decoder = YAMLDecoder()
+                    if let wrapped = try? decoder.decode(Wrapped.self, from: text) { return wrapped.units }
+                    return try decoder.decode([AdministrativeUnit].self, from: text)
+                }
+            }
+        }
 
         struct AcceptLogLoss: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -44,6 +187,8 @@ struct Connection: ParsableArguments {
     var password: String?
     @Flag(help: "Print JSON for scripts.")
     var json = false
+    @Option(help: "Trust this CA bundle (PEM) for an HTTPS node instead of the system's (a province's own CA).")
+    var caFile: String?
 
     var sessionFile: String { (stateDir as NSString).appendingPathComponent("ctl-session.json") }
 
@@ -51,11 +196,15 @@ struct Connection: ParsableArguments {
     var baseURL: String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
     /// A client without a session.
-    var anonymous: APIClient { APIClient.commandLine(baseURL: baseURL, hint: " (is the node running? `motcua status`, or --url)") }
+    var anonymous: APIClient {
+        get throws {
+            APIClient.commandLine(baseURL: baseURL, http: try caFile.map(HTTPClients.trusting) ?? .shared, hint: " (is the node running? `motcua status`, or --url)")
+        }
+    }
 
     /// A client with a token: from --username/--password, MOTCUA_TOKEN, or the saved session.
     func client(requireLogin: Bool = true) async throws -> APIClient {
-        var client = anonymous
+        var client = try anonymous
         if let username, let password {
             client.token = try await client.send(NodeAPI.login(username: username, password: password)).token
         } else if let token = ProcessInfo.processInfo.environment["MOTCUA_TOKEN"] {
@@ -80,6 +229,23 @@ struct Connection: ParsableArguments {
         let answer = try await client.send(request)
         print(human(answer))
         return answer
+    }
+}
+
+/// HTTP clients that trust a given CA bundle, one per bundle for the life of the process.
+enum HTTPClients {
+    private static let made = Mutex<[String: HTTPClient]>([:])
+
+    static func trusting(_ caFile: String) throws -> HTTPClient {
+        try made.withLock { clients in
+            if let client = clients[caFile] { return client }
+            guard FileManager.default.isReadableFile(atPath: caFile) else { throw ValidationError("--ca-file \(caFile): cannot read it") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caFile)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            clients[caFile] = client
+            return client
+        }
     }
 }
 
@@ -156,7 +322,7 @@ extension CtlCommand {
                 throw ValidationError("give --username and --password")
             }
             let request = NodeAPI.login(username: username, password: password)
-            let client = connection.anonymous
+            let client = try connection.anonymous
             // The session is kept whatever is printed: the typed answer gives the token, --json prints the answer as it came.
             let raw = try await client.send(request.untyped)
             let answer: SessionAnswer
@@ -309,7 +475,7 @@ extension CtlCommand {
             if idNumber != nil || lookupSecret != nil {
                 // In the body, so neither lands in an access log.
                 let credential = lookupSecret.map { LookupBody(lookupSecret: $0) } ?? LookupBody(idNumber: idNumber)
-                try await connection.emit(NodeAPI.lookup(code, credential), with: connection.anonymous, human: describeDossier)
+                try await connection.emit(NodeAPI.lookup(code, credential), with: try connection.anonymous, human: describeDossier)
                 return
             }
             try await connection.emit(NodeAPI.dossier(code), with: try await connection.client(), human: describeDossier)
@@ -379,6 +545,22 @@ extension CtlCommand {
             if !report.intact { throw ExitCode(2) }
         }
     }
+}
+
+/// A secret from a file ('-': standard input), without its final line break.
+func readSecret(_ path: String) throws -> String {
+    let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+    guard let data, let text = String(data: data, encoding: .utf8) else { throw CommandFailure("cannot read \(path)") }
+    return text.trimmingCharacters(in: .newlines)
+}
+
+/// A password from a file, or a new random one (20 characters from an alphabet without look-alikes) and
+/// whether it was made here (then the command prints it once).
+func password(_ file: String?) throws -> (String, made: Bool) {
+    if let file { return (try readSecret(file), false) }
+    let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+    var generator = SystemRandomNumberGenerator()
+    return (String((0..<20).map { _ in alphabet.randomElement(using: &generator)! }), true)
 }
 
 /// Reads `CODE=PATH` into a component to upload.

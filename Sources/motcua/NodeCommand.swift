@@ -51,6 +51,8 @@ struct NodeCommand: AsyncParsableCommand {
     var tlsCertificate: String?
     @Option(help: "PEM private key for --tls-certificate; re-read when it changes.")
     var tlsKey: String?
+    @Option(help: "A file holding the one-time token for the first admin of a node without officers (at least 32 characters); without it the node makes one and keeps it in <data-dir>/bootstrap-token.")
+    var bootstrapTokenFile: String?
     @Flag(help: "Serve the public API over plain HTTP (a local federation on loopback, tests); without it the node serves HTTPS only.")
     var plainHttp = false
 
@@ -122,7 +124,8 @@ struct NodeCommand: AsyncParsableCommand {
         let url = "\(configuration.publicTLS == nil ? "http" : "https")://\(host):\(port)"
         let (demoPassword, databasePath) = (demoPassword, configuration.databasePath)
         let demo = seedDemo ? DemoSeed(units: units, password: demoPassword) : nil
-        let server = try await buildNode(configuration: configuration, logger: logger, demo: demo) { [nodeId, hubUrl] service, _ in
+        let server = try await buildNode(configuration: configuration, logger: logger, demo: demo, bootstrapTokenFile: bootstrapTokenFile) {
+            [nodeId, hubUrl] service, _ in
             var banner = """
                 MotCua node \(nodeId) listening on \(url)
                   database    \(databasePath)
@@ -136,6 +139,14 @@ struct NodeCommand: AsyncParsableCommand {
                                     -d '{"username":"receiver","password":"\(demoPassword)"}'
                                   or: motcua ctl login --url \(url) --username receiver --password \(demoPassword)
                       officers    receiver, specialist, leader, admin (password \(demoPassword))
+
+                    """
+            }
+            if let token = service.bootstrapToken {
+                banner += """
+                      first start  no officers yet: create the first admin with the one-time token
+                                   motcua ctl admin bootstrap --url \(url) --token \(token) --admin NAME --full-name "…"
+                                   (also kept in \(service.configuration.dataDirectory)/bootstrap-token until then)
 
                     """
             }

@@ -113,6 +113,11 @@ struct NodeAPIContractTests {
             #expect(try await api.send(NodeAPI.calendarRules()).items.contains { $0.id == rule.id })
             #expect(try await api.send(NodeAPI.holidays(year: 2026)).items.contains { $0.date == LocalDate(iso: "2026-03-20") })
 
+            let patched = try await api.send(NodeAPI.updateOfficer("desk2", OfficerPatchBody(fullName: "Lê Thị Hoà", active: false)), token: admin)
+            #expect(patched.fullName == "Lê Thị Hoà" && !patched.active)
+            let imported = try await api.send(NodeAPI.importUnits([SampleUnits.hanoi[0]]), token: admin)
+            #expect(imported.imported == 1 && imported.units == units.count)
+
             // A route the client names whose answer is a problem here (nothing to accept): the node's
             // problem, not an unknown route.
             do {
@@ -122,5 +127,18 @@ struct NodeAPIContractTests {
                 #expect(status != 404 && !detail.contains("route.not-found"), "\(status) \(detail)")
             }
         }
+    }
+
+    @Test func theFirstAdminOfANodeWithoutOfficers() async throws {
+        let node = try await NodeHarness(seed: false)
+        defer { node.remove() }
+        let token = try #require(try await node.service.prepareBootstrap())
+        try await node.run { api in
+            let admin = try await api.send(NodeAPI.bootstrap(BootstrapBody(token: token, username: "root", fullName: "Quản trị", password: "một mật khẩu dài")))
+            #expect(admin.username == "root" && admin.roles == [.admin] && admin.units.isEmpty)
+            let session = try await api.send(NodeAPI.login(username: "root", password: "một mật khẩu dài"))
+            #expect(try await api.send(NodeAPI.officers(), token: session.token).items.map(\.username) == ["root"])
+        }
+        #expect(try await node.service.prepareBootstrap() == nil)
     }
 }

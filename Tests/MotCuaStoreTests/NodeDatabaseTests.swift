@@ -85,7 +85,7 @@ struct NodeDatabaseTests {
         #expect(synchronous == 2, "synchronous = FULL: commits are fsynced")
         #expect(try await reopened.units().count == SampleUnits.hanoi.count)
         let applied = try await reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing", "2026-12-03-hardening"])
+        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing", "2026-12-03-hardening", "2026-12-05-admins-without-units"])
     }
 
     @Test func dossierCodesFollowTheAgencyAndDay() async throws {
@@ -316,6 +316,9 @@ struct NodeDatabaseUpgradeTests {
                     VALUES ('D1', '1.004873', 1, 'received', 2, 'counter', 'P01', 'P01', 'P01', '001095012345', 1000, 1000, 99000, 1, '{"k":1}');
                 INSERT INTO components(dossier_code, component_code, file_name, size_bytes, sha256, content, added_seq)
                     VALUES ('D1', 'TP1', 'a.pdf', 3, '\(hash)', x'010203', 1);
+                INSERT INTO officers(username, full_name, password_hash, roles, units, active)
+                    VALUES ('desk', 'Lê Thị Hoa', '\(String(repeating: "h", count: 60))', 'receiver', 'P01', 1);
+                INSERT INTO sessions(token_hash, username, created_at_ms, expires_at_ms) VALUES ('\(hash)', 'desk', 1000, 9999999999999);
                 """)
         }
         try old.close()
@@ -324,7 +327,10 @@ struct NodeDatabaseUpgradeTests {
         let row = try upgraded.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM dossiers WHERE code = 'D1'") }
         let problems = try upgraded.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
         let applied = try await upgraded.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing", "2026-12-03-hardening"])
+        #expect(applied == ["2026-11-29-node-schema", "2026-11-30-routing", "2026-12-03-hardening", "2026-12-05-admins-without-units"])
+        // The officers table is rebuilt: the account and its session stay (the session's foreign key holds).
+        #expect(try await upgraded.officer("desk")?.units == ["P01"])
+        #expect(try await upgraded.officer(forTokenHash: hash, at: Date(timeIntervalSince1970: 2))?.username == "desk")
         let holder: String? = row?["holder_unit"]
         let due: Int64? = row?["due_at_ms"]
         let document: String? = row?["document"]

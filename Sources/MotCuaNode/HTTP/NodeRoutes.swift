@@ -58,6 +58,26 @@ struct NodeRoutes {
                 active: body.active ?? true)
             return try json(UsernameAnswer(username: body.username), status: .created)
         }
+        v1.patch("officers/:username") { request, context in
+            _ = try await officer(request, roles: [.admin])
+            let body = try await decode(OfficerPatchBody.self, request, context).value
+            let updated = try await service.updateOfficer(
+                context.parameters.get("username") ?? "", fullName: body.fullName, password: body.password, roles: body.roles,
+                units: body.units, active: body.active)
+            return try json(OfficerAnswer(updated))
+        }
+        // The first admin of a node without officers (the token printed at its first start).
+        v1.post("admin/bootstrap") { request, context in
+            let body = try await decode(BootstrapBody.self, request, context).value
+            let created = try await service.bootstrap(token: body.token, username: body.username, fullName: body.fullName, password: body.password)
+            return try json(OfficerAnswer(created), status: .created)
+        }
+        v1.post("admin/units") { request, context in
+            let admin = try await officer(request, roles: [.admin])
+            let body = try await decode(UnitsImportBody.self, request, context).value
+            let total = try await service.importUnits(body.units, officer: admin)
+            return try json(UnitsImportAnswer(imported: body.units.count, units: total))
+        }
         v1.get("calendar/rules") { _, _ in try json(Page(items: service.calendarRules(), nextCursor: nil)) }
         v1.post("calendar/rules") { request, context in
             let admin = try await officer(request, roles: [.admin])

@@ -25,6 +25,7 @@ extension Problem {
             case .unavailable: Problem(.serviceUnavailable, error.code, error.detail)
             case .upstream: Problem(.badGateway, error.code, error.detail)
             case .damaged: Problem(.internalServerError, error.code, error.detail)
+            case .notFound: Problem(.notFound, error.code, error.detail)
             }
         case let error as DossierError:
             let status: HTTPResponse.Status = switch error.category {

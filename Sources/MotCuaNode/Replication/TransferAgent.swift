@@ -50,6 +50,12 @@ public final class TransferAgent: Service, Sendable {
     /// Rings the agent when a transfer was queued (a hand-over, a result, a send-back): it ships at once.
     public func wake() { doorbell.ring() }
 
+    /// The node's units changed: they are registered at the hub again, at once.
+    public func unitsChanged() {
+        withCourier { $0.unitsChanged() }
+        doorbell.ring()
+    }
+
     public func run() async throws {
         // A connection of its own: the long poll must not share one with the replication batches (sharing
         // saved a little memory and cost more CPU per event: docs/PERFORMANCE.md, "Design choices").
