@@ -12,10 +12,18 @@ import MotCuaTopology
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node", abstract: "Run a node: the one-stop shop and portal back end of a province or ministry.",
-        discussion: "`motcua node check --data-dir DIR` checks a node's database instead of running it: SQLite's integrity, every stored digest and the hash chain; exit status 1 when something is wrong.")
+        discussion: """
+            `motcua node check --data-dir DIR` checks a node's database instead of running it: SQLite's integrity, every stored digest and the hash chain; exit status 1 when something is wrong.             `motcua node backup --data-dir DIR --to FILE` writes a verified copy while the node serves;             `motcua node restore --data-dir DIR --from FILE [--accept-loss]` puts one back on a stopped node.
+            """)
 
-    @Argument(help: "check: check the database in --data-dir (SQLite's integrity, the stored digests, the hash chain) and exit.")
+    @Argument(help: "check: check the database in --data-dir (SQLite's integrity, the stored digests, the hash chain) and exit; backup: a verified copy of it to --to, taken while the node serves; restore: put the backup --from in its place (the node stopped).")
     var action: String?
+    @Option(help: "With backup: the file to write (must not exist).")
+    var to: String?
+    @Option(help: "With restore: the backup to restore.")
+    var from: String?
+    @Flag(help: "With restore: restore a backup older than what the node had written or the hub acknowledged (the later events are lost).")
+    var acceptLoss = false
     @Flag(help: "With check: print JSON.")
     var json = false
 
@@ -58,9 +66,17 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let action {
-            guard action == "check" else { throw ValidationError("unknown action '\(action)': the only one is `check`") }
-            guard let dataDir else { throw ValidationError("check needs --data-dir") }
-            try await NodeCheck(dataDir: dataDir, json: json).run()
+            guard let dataDir else { throw ValidationError("\(action) needs --data-dir") }
+            switch action {
+            case "check": try await NodeCheck(dataDir: dataDir, json: json).run()
+            case "backup":
+                guard let to else { throw ValidationError("backup needs --to FILE") }
+                try await NodeBackup(dataDir: dataDir, target: to).run()
+            case "restore":
+                guard let from else { throw ValidationError("restore needs --from FILE") }
+                try await NodeRestore(dataDir: dataDir, backup: from, acceptLoss: acceptLoss).run()
+            default: throw ValidationError("unknown action '\(action)': check, backup or restore")
+            }
             return
         }
         SQLiteProcessSettings.apply()
@@ -80,6 +96,11 @@ struct NodeCommand: AsyncParsableCommand {
             port = publicPort ?? spec.publicPort
         }
         guard let dataDirectory else { throw ValidationError("give --data-dir (or --topology)") }
+        // Held until the process ends: one node per folder, and no restore under a running node.
+        guard let lock = try DataDirectoryLock.acquire(dataDirectory) else {
+            throw ValidationError("another node is running on \(dataDirectory) (it holds node.lock)")
+        }
+        defer { close(lock.descriptor) }
         let pki = PKIDirectory(path: pkiDir ?? (stateDir as NSString).appendingPathComponent("pki"))
         var configuration = NodeConfiguration(
             dataDirectory: dataDirectory, host: host, publicPort: port, nodeID: nodeId, nodeName: "MotCua node \(nodeId)")
