@@ -8,6 +8,10 @@ public enum NationalAPI {
 
     public static func health() -> APIRequest<StatusAnswer> { .init(.GET, "/healthz") }
 
+    /// 200 when the hub can serve; 503 with the same answer and its `problem` when it cannot. Also on the
+    /// hub's plain loopback health listener (`motcua hub --health-port`).
+    public static func ready() -> APIRequest<HubReadyAnswer> { .init(.GET, "/readyz") }
+
     /// Per node: applied position, lag, dossiers by status, overdue; and the totals.
     public static func status() -> APIRequest<NationalStatusAnswer> { .init(.GET, "/v1/national/status") }
 

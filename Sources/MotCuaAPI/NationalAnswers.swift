@@ -261,3 +261,21 @@ public struct JourneyAnswer: Codable, Sendable {
         try container.encode(transfers, forKey: .transfers)
     }
 }
+
+/// The hub's `/readyz`: whether it can serve (its national index answers), and how many nodes it knows;
+/// 503 with `problem` when it cannot.
+public struct HubReadyAnswer: Codable, Sendable {
+    public var status: String
+    public var nodes: Int
+    public var members: Int
+    public var problem: String?
+
+    public var isReady: Bool { status == "ready" }
+
+    public init(status: String, nodes: Int, members: Int, problem: String?) {
+        self.status = status
+        self.nodes = nodes
+        self.members = members
+        self.problem = problem
+    }
+}

@@ -15,6 +15,10 @@ struct HubRoutes {
 
     func register(on router: Router<FederationRequestContext>) {
         router.get("/healthz") { _, _ in try json(HealthAnswer()) }
+        router.get("/readyz") { _, _ in
+            let answer = await service.readiness()
+            return try json(answer, status: answer.isReady ? .ok : .serviceUnavailable)
+        }
         router.get("/v1/whoami") { _, context in
             try json(IdentityAnswer(identity: context.peer?.uri ?? ""))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MotCuaAPI
 import MotCuaHTTP
 import MotCuaProtocol
 import MotCuaStore
@@ -41,23 +42,30 @@ public struct HubPorts: Sendable {
     public var federation: Int
     /// The second port for the national API, when one was asked for.
     public var national: Int?
+    /// The plain loopback port of the probes, when one was asked for.
+    public var health: Int?
 }
 
 /// Builds the whole hub. Members named in the configuration are admitted before anything listens.
 /// `nationalPort`: a second mutual-TLS port for the national API (nil: none; 0: any free port).
 /// `onReady` is called once every port is bound (the command line prints its banner then).
+/// `healthPort`: a plain-HTTP listener on loopback with only `/healthz` and `/readyz`, for probes that hold
+/// no client certificate (nil: none; 0: any free port).
 public func buildHub(
-    configuration: HubConfiguration, logger: Logger, nationalPort: Int? = nil,
+    configuration: HubConfiguration, logger: Logger, nationalPort: Int? = nil, healthPort: Int? = nil,
     gracefulShutdownSignals: [UnixSignal] = [], onReady: @escaping @Sendable (HubPorts) -> Void = { _ in }
 ) async throws -> HubServer {
     let service = try HubService(configuration: configuration, logger: logger)
     try await service.admitConfiguredMembers()
-    let ready = ReadyPorts(expecting: nationalPort == nil ? 1 : 2, onReady: onReady)
+    let ready = ReadyPorts(expecting: 1 + (nationalPort == nil ? 0 : 1) + (healthPort == nil ? 0 : 1), onReady: onReady)
     var services: [any Service] = [
         try buildHubApplication(service: service, logger: logger) { port in ready.bound(federation: port ?? 0) },
     ]
     if let nationalPort {
         services.append(try buildHubApplication(service: service, logger: logger, port: nationalPort) { port in ready.bound(national: port ?? 0) })
+    }
+    if let healthPort {
+        services.append(buildHubHealthApplication(service: service, logger: logger, port: healthPort) { port in ready.bound(health: port ?? 0) })
     }
     services.append(MemoryTrimmer())
     // Last, so it is stopped first: the long polls end before the servers wait for their requests.
@@ -67,11 +75,27 @@ public func buildHub(
     return HubServer(service: service, group: group)
 }
 
+/// The hub's probes without a client certificate: plain HTTP, on loopback only, `/healthz` and `/readyz`.
+func buildHubHealthApplication(
+    service: HubService, logger: Logger, port: Int, onServerRunning: @escaping @Sendable (Int?) async -> Void
+) -> some Service {
+    let router = Router()
+    router.get("/healthz") { _, _ in try json(HealthAnswer()) }
+    router.get("/readyz") { _, _ in
+        let answer = await service.readiness()
+        return try json(answer, status: answer.isReady ? .ok : .serviceUnavailable)
+    }
+    return Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "motcua-hub-health"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) }, logger: logger)
+}
+
 /// Calls `onReady` once, when every port expected has been bound.
 private final class ReadyPorts: Sendable {
     private struct State {
         var federation: Int?
         var national: Int?
+        var health: Int?
         var reported = false
     }
 
@@ -84,14 +108,15 @@ private final class ReadyPorts: Sendable {
         self.onReady = onReady
     }
 
-    func bound(federation: Int? = nil, national: Int? = nil) {
+    func bound(federation: Int? = nil, national: Int? = nil, health: Int? = nil) {
         let ports: HubPorts? = state.withLock { state in
             if let federation { state.federation = federation }
             if let national { state.national = national }
-            let count = (state.federation == nil ? 0 : 1) + (state.national == nil ? 0 : 1)
+            if let health { state.health = health }
+            let count = [state.federation, state.national, state.health].compactMap { $0 }.count
             guard !state.reported, count == expecting, let federation = state.federation else { return nil }
             state.reported = true
-            return HubPorts(federation: federation, national: state.national)
+            return HubPorts(federation: federation, national: state.national, health: state.health)
         }
         if let ports { onReady(ports) }
     }

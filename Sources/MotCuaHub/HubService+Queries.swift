@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MotCuaAPI
 import MotCuaCore
 import MotCuaProtocol
 import MotCuaStore
@@ -22,6 +23,16 @@ extension HubService {
     }
 
     public func standings() async throws -> [NodeStanding] { try await index.standings() }
+
+    /// Whether the hub can serve: its national index answers a read.
+    public func readiness() async -> HubReadyAnswer {
+        do {
+            let standings = try await index.standings()
+            return HubReadyAnswer(status: "ready", nodes: standings.count, members: standings.filter(\.member).count, problem: nil)
+        } catch {
+            return HubReadyAnswer(status: "not-ready", nodes: 0, members: 0, problem: "the national index cannot be read: \(error)")
+        }
+    }
 
     /// Lifts a node's quarantine; false when it was not quarantined.
     public func release(_ nodeID: String) async throws -> Bool { try await index.release(nodeID) }

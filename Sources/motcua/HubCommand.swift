@@ -15,6 +15,7 @@ struct HubCommand: AsyncParsableCommand {
     @Option(help: "mTLS port for nodes (replication) and operators.") var federationPort: Int = 7443
     @Option(help: "Second mTLS port for the national API (operators); 0: none.") var nationalPort: Int = 7444
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Plain-HTTP port on 127.0.0.1 for probes without a client certificate (/healthz, /readyz); 0: none.") var healthPort: Int = 0
     @Option(help: "PKI folder (made by `motcua certs init`).") var pkiDir: String = ".motcua/pki"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
     @Option(help: "A topology file: its nodes are admitted as members of the federation at start.") var topology: String?
@@ -32,10 +33,10 @@ struct HubCommand: AsyncParsableCommand {
         if let topology { configuration.members += try Topology.load(path: topology).nodes.map(\.id) }
         let (host, databasePath) = (host, configuration.databasePath)
         let hub = try await buildHub(
-            configuration: configuration, logger: logger, nationalPort: nationalPort > 0 ? nationalPort : nil,
+            configuration: configuration, logger: logger, nationalPort: nationalPort > 0 ? nationalPort : nil, healthPort: healthPort > 0 ? healthPort : nil,
             gracefulShutdownSignals: [.sigterm, .sigint]
         ) { ports in
-            let national = ports.national.map { " and https://\(host):\($0)" } ?? ""
+            let national = (ports.national.map { " and https://\(host):\($0)" } ?? "") + (ports.health.map { "; probes on http://127.0.0.1:\($0)" } ?? "")
             let banner = "MotCua hub listening on https://\(host):\(ports.federation) (mTLS, HTTP/2)\(national)\n  index  \(databasePath)\n"
             FileHandle.standardOutput.write(Data(banner.utf8))
         }

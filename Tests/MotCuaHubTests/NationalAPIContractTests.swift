@@ -22,6 +22,8 @@ struct NationalAPIContractTests {
         let national = APIClient(baseURL: hub.url, http: http, timeout: .seconds(10))
 
         #expect(try await national.send(NationalAPI.health()).status == "ok")
+        let ready = try await national.send(NationalAPI.ready())
+        #expect(ready.isReady && ready.nodes >= 1 && ready.members == 2)
         let status = try await national.send(NationalAPI.status())
         let p01 = try #require(status.nodes.first { $0.id == "p01" })
         #expect(p01.appliedSeq == 3 && p01.dossiers == 1 && p01.member && p01.lastContactAt != nil)
