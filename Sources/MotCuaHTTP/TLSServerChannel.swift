@@ -31,6 +31,7 @@ public struct TLSServerChannel: HTTPChannelHandler {
     private let http2Configuration: NIOHTTP2Handler.Configuration
     private let quiesceGrace: TimeAmount
     private let handshakeTimeout: TimeAmount
+    private let http2IdleTimeout: TimeAmount?
     public let responder: Responder
 
     /// - Parameters:
@@ -42,13 +43,16 @@ public struct TLSServerChannel: HTTPChannelHandler {
     ///   - quiesceGrace: how long a connection told to go away (the server is stopping) may finish its requests.
     ///   - handshakeTimeout: how long a client has to complete the TLS handshake (one that trickles it
     ///     cannot hold a connection).
+    ///   - http2IdleTimeout: an HTTP/2 connection with no open stream and nothing read or written for this
+    ///     long is closed (nil: kept, as the hub keeps its nodes' connections).
     public init(
         tls: @escaping @Sendable () -> NIOSSLContext, verify: Verification? = nil, http1Configuration: HTTP1Channel.Configuration = .init(),
         http1Handlers: @escaping @Sendable (any Channel) throws -> Void = { _ in },
         http2Configuration: NIOHTTP2Handler.Configuration = .init(), quiesceGrace: TimeAmount = .seconds(10),
-        handshakeTimeout: TimeAmount = .seconds(10), responder: @escaping Responder
+        handshakeTimeout: TimeAmount = .seconds(10), http2IdleTimeout: TimeAmount? = nil, responder: @escaping Responder
     ) {
         self.handshakeTimeout = handshakeTimeout
+        self.http2IdleTimeout = http2IdleTimeout
         self.tls = tls
         self.verify = verify
         self.http1Handlers = http1Handlers
@@ -64,7 +68,7 @@ public struct TLSServerChannel: HTTPChannelHandler {
                 ?? NIOSSLServerHandler(context: tls())
             try channel.pipeline.syncOperations.addHandler(handler)
             try channel.pipeline.syncOperations.addHandler(HandshakeTimeoutHandler(timeout: handshakeTimeout))
-            let (grace, http2Configuration, http1, http1Handlers) = (quiesceGrace, http2Configuration, http1, http1Handlers)
+            let (grace, http2Configuration, http1, http1Handlers, idle) = (quiesceGrace, http2Configuration, http1, http1Handlers, http2IdleTimeout)
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<NIONegotiatedHTTPVersion<HTTP1Channel.Value, Connection>> {
                 result, channel in
                 switch result {
@@ -73,6 +77,7 @@ public struct TLSServerChannel: HTTPChannelHandler {
                         // NIOHTTP2's async multiplexer tells a stream delegate, not the pipeline, when
                         // streams open and close: the closer counts them through it.
                         let closer = HTTP2ConnectionCloser(grace: grace)
+                        if let idle { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle)) }
                         let connection = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
                             mode: .server, streamDelegate: closer.streamDelegate(on: channel.eventLoop), configuration: http2Configuration
                         ) { stream in
@@ -280,6 +285,9 @@ final class HTTP2ConnectionCloser: ChannelDuplexHandler, RemovableChannelHandler
         switch event {
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
             closeOnceAnswered(context: context)
+        case let idle as IdleStateHandler.IdleStateEvent where idle == .all && openStreams == 0:
+            // Nothing open and nothing sent either way for the idle time-out.
+            context.close(promise: nil)
         case is ChannelShouldQuiesceEvent where !goingAway:
             let goAway = HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: lastStreamID, errorCode: .noError, opaqueData: nil))
             context.writeAndFlush(wrapOutboundOut(goAway), promise: nil)

@@ -126,9 +126,8 @@ extension NodeService {
         try Self.checkPassword(password)
         let hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
         let officer = OfficerRecord(username: username, fullName: fullName, passwordHash: hash, roles: roles, units: units, active: active)
-        try await checkAnAdminRemains(after: officer)
         // A new password or a deactivation ends the officer's sessions in the same transaction.
-        try await database.upsertOfficer(officer)
+        try await keepingAnAdmin { try await database.upsertOfficer(officer, keepAnAdmin: true) }
     }
 
     /// Changes an existing account: only what is given changes (a new password, roles, units, the name,
@@ -137,21 +136,24 @@ extension NodeService {
         _ username: String, fullName: String? = nil, password: String? = nil, roles: [OfficerRole]? = nil, units: [String]? = nil,
         active: Bool? = nil
     ) async throws -> OfficerRecord {
-        guard var officer = try await database.officer(username) else {
-            throw NodeError(.notFound, "officer.not-found", "no officer \(quoted(username)) at this node")
-        }
-        officer.fullName = fullName ?? officer.fullName
-        officer.roles = roles ?? officer.roles
-        officer.units = units ?? officer.units
-        officer.active = active ?? officer.active
-        try checkAccount(username: username, fullName: officer.fullName, roles: officer.roles, units: officer.units)
+        // The slow hash first; the read, the change, the checks and the write in one transaction.
+        var hash: String?
         if let password {
             try Self.checkPassword(password)
-            officer.passwordHash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
+            hash = try await PasswordHasher.hashOffloaded(password, cost: configuration.passwordCost)
         }
-        try await checkAnAdminRemains(after: officer)
-        try await database.upsertOfficer(officer)
-        return officer
+        let updated = try await keepingAnAdmin {
+            try await database.updateOfficer(username, keepAnAdmin: true) { [self, hash] officer in
+                officer.fullName = fullName ?? officer.fullName
+                officer.roles = roles ?? officer.roles
+                officer.units = units ?? officer.units
+                officer.active = active ?? officer.active
+                officer.passwordHash = hash ?? officer.passwordHash
+                try checkAccount(username: username, fullName: officer.fullName, roles: officer.roles, units: officer.units)
+            }
+        }
+        guard let updated else { throw NodeError(.notFound, "officer.not-found", "no officer \(quoted(username)) at this node") }
+        return updated
     }
 
     func checkAccount(username: String, fullName: String, roles: [OfficerRole], units: [String]) throws {
@@ -174,11 +176,14 @@ extension NodeService {
         }
     }
 
-    /// Refuses a change after which no active admin would be left: the node could no longer be administered.
-    func checkAnAdminRemains(after changed: OfficerRecord) async throws {
-        let others = try await database.officers().filter { $0.username != changed.username }
-        guard !(others + [changed]).contains(where: { $0.active && $0.roles.contains(.admin) }) else { return }
-        throw NodeError(.conflict, "officer.last-admin", "\(changed.username) is the node's last active admin: give another officer the admin role first")
+    /// Runs a change the store refuses when it would leave no active admin (the node could no longer be
+    /// administered), and says so.
+    func keepingAnAdmin<T>(_ change: () async throws -> T) async throws -> T {
+        do {
+            return try await change()
+        } catch is LastAdminRefused {
+            throw NodeError(.conflict, "officer.last-admin", "the change would leave the node without an active admin: give another officer the admin role first")
+        }
     }
 
     // MARK: - The first admin
@@ -208,9 +213,15 @@ extension NodeService {
         } else {
             var generator = SystemRandomNumberGenerator()
             token = hexString((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            // Created readable by the node's user only (never, even for a moment, by others), then renamed in.
             let temporary = kept + ".new"
-            guard FileManager.default.createFile(atPath: temporary, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]),
-                  rename(temporary, kept) == 0 else {
+            unlink(temporary)
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let bytes = Array((token + "\n").utf8)
+            let written = descriptor >= 0 ? write(descriptor, bytes, bytes.count) : -1
+            if descriptor >= 0 { fsync(descriptor); close(descriptor) }
+            guard written == bytes.count, rename(temporary, kept) == 0 else {
+                unlink(temporary)
                 throw NodeError(.damaged, "bootstrap.token-unwritable", "cannot write the bootstrap token to \(kept)")
             }
         }
@@ -218,8 +229,8 @@ extension NodeService {
         return token
     }
 
-    /// The bootstrap token while the node waits for its first admin (nil once it has officers).
-    public var bootstrapToken: String? { pendingBootstrap.withLock { $0?.token } }
+    /// Whether the node waits for its first admin (its bootstrap token is pending).
+    public var awaitsFirstAdmin: Bool { pendingBootstrap.withLock { $0 != nil } }
 
     /// Creates the node's first officer, an admin (over the node's top units, when it has any), with the
     /// one-time token.

@@ -97,13 +97,34 @@ extension NodeDatabase {
 
     /// Creates or replaces an officer. A new password or a deactivation ends the officer's sessions in the
     /// same transaction, so a token taken before does not outlive the change.
-    public func upsertOfficer(_ officer: OfficerRecord) async throws {
+    /// Stores an account; a new password or a deactivation ends its sessions in the same transaction. With
+    /// `keepAnAdmin`, a change after which no active admin is left is rolled back (`LastAdminRefused`).
+    public func upsertOfficer(_ officer: OfficerRecord, keepAnAdmin: Bool = false) async throws {
+        try await committer.write { db in try Self.store(officer, keepAnAdmin: keepAnAdmin, db) }
+    }
+
+    /// Changes an existing account inside one transaction (read, change, check, write), so that changes
+    /// made at once cannot undo each other or together remove the last admin. Nil: no such officer.
+    public func updateOfficer(
+        _ username: String, keepAnAdmin: Bool, change: @escaping @Sendable (inout OfficerRecord) throws -> Void
+    ) async throws -> OfficerRecord? {
         try await committer.write { db in
-            if let existing = try Self.fetchOfficer(db, username: officer.username),
-               existing.passwordHash != officer.passwordHash || !officer.active {
-                try db.execute(sql: "DELETE FROM sessions WHERE username = ?", arguments: [officer.username])
-            }
-            try OfficerRow(officer).upsert(db)
+            guard var officer = try Self.fetchOfficer(db, username: username) else { return nil }
+            try change(&officer)
+            try Self.store(officer, keepAnAdmin: keepAnAdmin, db)
+            return officer
+        }
+    }
+
+    static func store(_ officer: OfficerRecord, keepAnAdmin: Bool, _ db: Database) throws {
+        if let existing = try fetchOfficer(db, username: officer.username),
+           existing.passwordHash != officer.passwordHash || !officer.active {
+            try db.execute(sql: "DELETE FROM sessions WHERE username = ?", arguments: [officer.username])
+        }
+        try OfficerRow(officer).upsert(db)
+        if keepAnAdmin {
+            let admins = try OfficerRow.fetchAll(db).map(\.officer).filter { $0.active && $0.roles.contains(.admin) }
+            if admins.isEmpty { throw LastAdminRefused() }
         }
     }
 
@@ -163,3 +184,6 @@ extension NodeDatabase {
         }
     }
 }
+
+/// A change refused because it would leave the node without an active admin (nothing was stored).
+public struct LastAdminRefused: Error, Sendable {}

@@ -33,7 +33,7 @@ struct CtlCommand: AsyncParsableCommand {
 
             func run() async throws {
                 guard let given = try token ?? tokenFile.map(readSecret) else { throw ValidationError("give --token or --token-file") }
-                let (password, made) = try password(passwordFile)
+                let (password, made) = try password(passwordFile, json: connection.json)
                 let body = BootstrapBody(token: given, username: admin, fullName: fullName, password: password)
                 try await connection.emit(NodeAPI.bootstrap(body), with: try connection.anonymous) { created in
                     "first admin \(created.username) created" + (made ? "; password (shown once): \(password)" : "")
@@ -43,7 +43,7 @@ struct CtlCommand: AsyncParsableCommand {
 
         struct Officers: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Officers' accounts: add, list, deactivate, reset a password.", subcommands: [List.self, Add.self, Deactivate.self, ResetPassword.self],
+                abstract: "Officers' accounts: add, list, deactivate, reset a password.", subcommands: [List.self, Add.self, Deactivate.self, Activate.self, ResetPassword.self],
                 defaultSubcommand: List.self)
 
             struct List: AsyncParsableCommand {
@@ -78,7 +78,7 @@ struct CtlCommand: AsyncParsableCommand {
                         }
                         return role
                     }
-                    let (password, made) = try password(passwordFile)
+                    let (password, made) = try password(passwordFile, json: connection.json)
                     let body = OfficerBody(username: user, fullName: fullName, password: password, roles: parsed, units: units)
                     try await connection.emit(NodeAPI.saveOfficer(body), with: try await connection.client()) { saved in
                         "officer \(saved.username) saved" + (made ? "; password (shown once): \(password)" : "")
@@ -106,9 +106,22 @@ struct CtlCommand: AsyncParsableCommand {
                 @Option(help: "A file holding the new password ('-': standard input); without it one is made and printed once.") var passwordFile: String?
 
                 func run() async throws {
-                    let (password, made) = try password(passwordFile)
-                    try await connection.emit(NodeAPI.updateOfficer(user, OfficerPatchBody(password: password, active: true)), with: try await connection.client()) {
-                        "password of \($0.username) reset" + (made ? "; new password (shown once): \(password)" : "")
+                    let (password, made) = try password(passwordFile, json: connection.json)
+                    try await connection.emit(NodeAPI.updateOfficer(user, OfficerPatchBody(password: password)), with: try await connection.client()) {
+                        "password of \($0.username) reset" + ($0.active ? "" : " (the account stays deactivated: `officers activate \($0.username)`)")
+                            + (made ? "; new password (shown once): \(password)" : "")
+                    }
+                }
+            }
+
+            struct Activate: AsyncParsableCommand {
+                static let configuration = CommandConfiguration(abstract: "Activate a deactivated officer again.")
+                @OptionGroup var connection: Connection
+                @Argument(help: "User name.") var user: String
+
+                func run() async throws {
+                    try await connection.emit(NodeAPI.updateOfficer(user, OfficerPatchBody(active: true)), with: try await connection.client()) {
+                        "officer \($0.username) activated"
                     }
                 }
             }
@@ -427,7 +440,7 @@ extension CtlCommand {
                 throw ValidationError("unknown action '\(action)'; one of \(DossierAction.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             var client = try await connection.client(requireLogin: idNumber == nil)
-            if idNumber != nil && connection.username == nil { client.token = nil }  // acting as the applicant
+            if idNumber != nil { client.token = nil }  // acting as the applicant, who has no session
             var payload = ActionBody()
             if let body {
                 do {
@@ -555,9 +568,11 @@ func readSecret(_ path: String) throws -> String {
 }
 
 /// A password from a file, or a new random one (20 characters from an alphabet without look-alikes) and
-/// whether it was made here (then the command prints it once).
-func password(_ file: String?) throws -> (String, made: Bool) {
+/// whether it was made here (then the command prints it once; with --json, whose output is the server's
+/// answer alone, a password file is required, so that no password is made that nobody sees).
+func password(_ file: String?, json: Bool) throws -> (String, made: Bool) {
     if let file { return (try readSecret(file), false) }
+    if json { throw ValidationError("with --json, give --password-file: a password made here would not be shown") }
     let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
     var generator = SystemRandomNumberGenerator()
     return (String((0..<20).map { _ in alphabet.randomElement(using: &generator)! }), true)

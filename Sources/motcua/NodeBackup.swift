@@ -42,7 +42,10 @@ struct NodeBackup {
             guard report.sound, let chain = report.chain else {
                 throw CommandFailure("the copy does not verify (\((report.fileProblems + report.rowProblems).prefix(3).joined(separator: "; ")))): the node's own file may be damaged; run `motcua node check --data-dir \(dataDir)`")
             }
-            guard rename(partial, target) == 0 else { throw CommandFailure("cannot move the copy to \(target) (errno \(errno))") }
+            // A link fails rather than replace a file that appeared meanwhile; then the partial name goes.
+            guard link(partial, target) == 0 else { throw CommandFailure("cannot put the copy at \(target) (errno \(errno)); it is left in \(partial)") }
+            unlink(partial)
+            syncDirectory(of: target)
             let size = ((try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0)
             print(String(format: "backup %@: %lld events, head seq %lld, %.1f MB, verified, in %.1f s",
                          target, chain.eventsChecked, chain.headSeq, Double(size) / 1_048_576, Date().timeIntervalSince(started)))
@@ -93,10 +96,22 @@ struct NodeRestore {
         let current = (dataDir as NSString).appendingPathComponent("node.sqlite")
         var written: Int64 = 0
         var sequences: [(agency: String, day: String, last: Int)] = []
-        if FileManager.default.fileExists(atPath: current), let database = try? NodeDatabase(path: current) {
-            written = (try? await database.head().seq) ?? 0
-            sequences = (try? await database.dailySequences()) ?? []
-            try? database.close()
+        if FileManager.default.fileExists(atPath: current) {
+            // Opening checkpoints its WAL into it and closing removes the WAL: the file alone is then whole.
+            do {
+                let database = try NodeDatabase(path: current)
+                written = try await database.head().seq
+                sequences = try await database.dailySequences()
+                try database.close()
+            } catch where !acceptLoss {
+                try? FileManager.default.removeItem(atPath: staged)
+                throw CommandFailure("""
+                    the node's current file cannot be read (\(error)): the restore cannot tell what it would lose nor carry the \
+                    dossier numbers over. Keep that file; to restore anyway, add --accept-loss
+                    """)
+            } catch {
+                print("the current file cannot be read (\(error)); restoring anyway (--accept-loss): dossier numbers it handed out are not known")
+            }
         }
         let positionPath = (dataDir as NSString).appendingPathComponent("replication-position")
         let acknowledged = ReplicationAgent.readPositionFile(positionPath)?.seq ?? 0
@@ -109,16 +124,27 @@ struct NodeRestore {
                 """)
         }
 
-        // Keep what is replaced: never delete a node's data.
+        // The numbers go into the staged copy before it is put in place, so the swap is the last step.
+        let prepared = try NodeDatabase(path: staged)
+        try await prepared.raiseDailySequences(sequences)
+        try prepared.close()
+        // Keep what is replaced (a second name for the same file: never deleted, never half moved), then one
+        // rename puts the restored file in place: a crash before it leaves the old node, after it the new.
         let aside = (dataDir as NSString).appendingPathComponent("replaced-" + Self.stamp(Date()))
         try FileManager.default.createDirectory(atPath: aside, withIntermediateDirectories: true)
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: current + suffix) {
+        if FileManager.default.fileExists(atPath: current) {
+            guard link(current, (aside as NSString).appendingPathComponent("node.sqlite")) == 0 else {
+                throw CommandFailure("cannot keep the current file in \(aside) (errno \(errno)); nothing was changed")
+            }
+        }
+        // After the close above no WAL belongs to the current file any more; one left by a crash must not be
+        // read into the restored file.
+        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: current + suffix) {
             try FileManager.default.moveItem(atPath: current + suffix, toPath: (aside as NSString).appendingPathComponent("node.sqlite" + suffix))
         }
-        guard rename(staged, current) == 0 else { throw CommandFailure("cannot move the restored file into place (errno \(errno)); the old one is in \(aside)") }
-        let restored = try NodeDatabase(path: current)
-        try await restored.raiseDailySequences(sequences)
-        try restored.close()
+        syncDirectory(of: (aside as NSString).appendingPathComponent("node.sqlite"))
+        guard rename(staged, current) == 0 else { throw CommandFailure("cannot move the restored file into place (errno \(errno)); the node's file is unchanged") }
+        syncDirectory(of: current)
         print("restored \(backup) into \(dataDir): head seq \(restoredHead); the replaced files are in \(aside)")
         if restoredHead < acknowledged {
             print("""
@@ -133,4 +159,12 @@ struct NodeRestore {
     static func stamp(_ date: Date) -> String {
         String(VietnamTime.format(date).prefix(19)).replacingOccurrences(of: ":", with: "")
     }
+}
+
+/// Makes a rename or a link in the file's folder durable.
+func syncDirectory(of path: String) {
+    let descriptor = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+    guard descriptor >= 0 else { return }
+    fsync(descriptor)
+    close(descriptor)
 }

@@ -146,7 +146,7 @@ struct NodeCommand: AsyncParsableCommand {
         let (demoPassword, databasePath) = (demoPassword, configuration.databasePath)
         let demo = seedDemo ? DemoSeed(units: units, password: demoPassword) : nil
         let server = try await buildNode(configuration: configuration, logger: logger, demo: demo, bootstrapTokenFile: bootstrapTokenFile) {
-            [nodeId, hubUrl] service, _ in
+            [nodeId, hubUrl, bootstrapTokenFile] service, _ in
             var banner = """
                 MotCua node \(nodeId) listening on \(url)
                   database    \(databasePath)
@@ -163,11 +163,12 @@ struct NodeCommand: AsyncParsableCommand {
 
                     """
             }
-            if let token = service.bootstrapToken {
+            if service.awaitsFirstAdmin {
+                // The token itself is never printed (logs and journals keep what is printed).
+                let file = bootstrapTokenFile ?? (service.configuration.dataDirectory as NSString).appendingPathComponent("bootstrap-token")
                 banner += """
-                      first start  no officers yet: create the first admin with the one-time token
-                                   motcua ctl admin bootstrap --url \(url) --token \(token) --admin NAME --full-name "…"
-                                   (also kept in \(service.configuration.dataDirectory)/bootstrap-token until then)
+                      first start  no officers yet: create the first admin with the one-time token in \(file)
+                                   motcua ctl admin bootstrap --url \(url) --token-file \(file) --admin NAME --full-name "…"
 
                     """
             }

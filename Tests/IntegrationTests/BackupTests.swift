@@ -51,7 +51,7 @@ struct BackupTests {
         // Not under a running node; not a second node on the same folder.
         let refused = try await runMotCua(["node", "restore", "--data-dir", data, "--from", backup])
         #expect(refused.status != 0 && refused.output.contains("node.lock"), "\(refused.output)")
-        let second = try await runMotCua(["node", "--data-dir", data, "--public-port", String(try freePort()), "--plain-http"])
+        let second = try await runMotCua(["node", "--data-dir", data, "--public-port", String(try freePort()), "--plain-http"], limit: 30)
         #expect(second.status != 0 && second.output.contains("node.lock"), "\(second.output)")
 
         node.terminate()

@@ -143,9 +143,10 @@ final class LocalFederationHarness: @unchecked Sendable {
     }
 }
 
-/// Runs `motcua` with these arguments to its end; its exit status and combined output.
-func runMotCua(_ arguments: [String]) async throws -> ProcessOutput {
-    try await runProgram(MotCuaBinary.path, arguments)
+/// Runs `motcua` with these arguments to its end; its exit status and combined output. `limit`: stopped
+/// after that many seconds (a command expected to refuse that starts serving instead must not hang a test).
+func runMotCua(_ arguments: [String], limit: Double? = nil) async throws -> ProcessOutput {
+    try await runProgram(MotCuaBinary.path, arguments, limit: limit)
 }
 
 @Suite("Federation (real processes over mutual TLS)", .serialized, .timeLimit(.minutes(3)))

@@ -37,6 +37,12 @@ struct ProductionNodeTests {
             ((try? String(contentsOfFile: directory + "/node.log", encoding: .utf8)) ?? "").contains("motcua ctl admin bootstrap")
         }
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? Int)
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let startLog = try String(contentsOfFile: directory + "/node.log", encoding: .utf8)
+        #expect(token.count == 64 && !startLog.contains(token), "the token is never printed")
+        // A password made by the command cannot be asked for with --json (it would not be shown).
+        #expect(try await ctl(["admin", "bootstrap", "--token-file", tokenFile, "--admin", "root", "--full-name", "R", "--json"], expect: false)
+            .contains("--password-file"))
         #expect(mode & 0o077 == 0, "the token file is readable by others: \(String(mode, radix: 8))")
         // Nobody can log in, and the public catalogue is empty: no demo data.
         #expect(try await ctl(["procedures"]).contains("code"))
@@ -78,6 +84,10 @@ struct ProductionNodeTests {
         #expect(try await ctl(["queue"], expect: false).contains("HTTP 401"))
         let reset = try await ctl(["admin", "officers", "reset-password", "desk1"] + root)
         let newPassword = try #require(reset.split(separator: " ").last.map(String.init)?.trimmingCharacters(in: .whitespacesAndNewlines))
+        // A new password does not reactivate the account: that is its own, explicit step.
+        #expect(reset.contains("stays deactivated"), "\(reset)")
+        _ = try await ctl(["queue", "--username", "desk1", "--password", newPassword], expect: false)
+        _ = try await ctl(["admin", "officers", "activate", "desk1"] + root)
         _ = try await ctl(["queue", "--username", "desk1", "--password", newPassword])
         _ = try await ctl(["queue", "--username", "desk1", "--password", desk1Password], expect: false)
         // The last admin cannot lock the node out.
@@ -86,7 +96,7 @@ struct ProductionNodeTests {
         // Demo data is refused on a node with real officers.
         process.terminate()
         process.waitUntilExit()
-        let seeded = try await runMotCua(arguments + ["--seed-demo"])
+        let seeded = try await runMotCua(arguments + ["--seed-demo"], limit: 30)
         #expect(seeded.status != 0 && seeded.output.contains("seed.real-officers"), "\(seeded.output)")
         // And it starts again as it was, with no new token.
         process = try LocalFederation.spawn(arguments, log: directory + "/node.log", executable: MotCuaBinary.path)

@@ -118,11 +118,11 @@ struct PublicTLSTests {
     @Test func aNodeWithoutCertificateOrPlainHTTPDoesNotStart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("motcua-nocert-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let refused = try await runMotCua(["node", "--data-dir", directory, "--public-port", String(try freePort())])
+        let refused = try await runMotCua(["node", "--data-dir", directory, "--public-port", String(try freePort())], limit: 30)
         #expect(refused.status != 0 && refused.output.contains("--tls-certificate") && refused.output.contains("--plain-http"), "\(refused.output)")
-        let missing = try await runMotCua(["node", "--data-dir", directory, "--tls-certificate", directory + "/none.pem", "--tls-key", directory + "/none-key.pem"])
+        let missing = try await runMotCua(["node", "--data-dir", directory, "--tls-certificate", directory + "/none.pem", "--tls-key", directory + "/none-key.pem"], limit: 30)
         #expect(missing.status != 0 && missing.output.contains("do not load"), "\(missing.output)")
-        let typo = try await runMotCua(["node", "--data-dir", directory, "--plain-http", "--log-level", "verbose"])
+        let typo = try await runMotCua(["node", "--data-dir", directory, "--plain-http", "--log-level", "verbose"], limit: 30)
         #expect(typo.status != 0 && typo.output.contains("--log-level") && typo.output.contains("warning"), "\(typo.output)")
     }
 }

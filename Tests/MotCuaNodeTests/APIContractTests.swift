@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import MotCuaAPI
 import MotCuaCore
+import MotCuaStore
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -108,13 +109,27 @@ struct NodeAPIContractTests {
                 token: admin)
             #expect(saved.username == "desk2")
             #expect(try await api.send(NodeAPI.officers(), token: admin).items.contains { $0.username == "desk2" && $0.active })
-            let rule = CalendarRule(id: "contract-day-off", kind: .dayOff, date: LocalDate(iso: "2026-03-20")!, name: "Nghỉ theo quyết định")
-            #expect(try await api.send(NodeAPI.saveCalendarRule(rule), token: admin).id == rule.id)
+            let rule = CalendarRule(
+                id: "contract-day-off", kind: .dayOff, date: LocalDate(iso: "2026-03-20")!, name: "Nghỉ theo quyết định",
+                effectiveFrom: VietnamTime.parseISO8601("2026-03-02T08:00:00+07:00"))
+            #expect(try await api.send(NodeAPI.saveCalendarRule(rule), token: admin).effectiveFrom == rule.effectiveFrom)
             #expect(try await api.send(NodeAPI.calendarRules()).items.contains { $0.id == rule.id })
             #expect(try await api.send(NodeAPI.holidays(year: 2026)).items.contains { $0.date == LocalDate(iso: "2026-03-20") })
 
             let patched = try await api.send(NodeAPI.updateOfficer("desk2", OfficerPatchBody(fullName: "Lê Thị Hoà", active: false)), token: admin)
             #expect(patched.fullName == "Lê Thị Hoà" && !patched.active)
+            // Two admins deactivating each other at once: one wins, the node keeps an active admin.
+            _ = try await api.send(NodeAPI.saveOfficer(OfficerBody(username: "admin2", fullName: "Phó quản trị", password: "mật khẩu thứ hai", roles: [.admin], units: [])), token: admin)
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for name in ["admin", "admin2"] {
+                    group.addTask { (try? await api.send(NodeAPI.updateOfficer(name, OfficerPatchBody(active: false)), token: admin)) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count <= 1)
+            let stillAdmin = try await node.service.database.officers().filter { $0.active && $0.roles.contains(.admin) }
+            #expect(stillAdmin.count == 1, "\(stillAdmin.map(\.username))")
+
             let imported = try await api.send(NodeAPI.importUnits([SampleUnits.hanoi[0]]), token: admin)
             #expect(imported.imported == 1 && imported.units == units.count)
 

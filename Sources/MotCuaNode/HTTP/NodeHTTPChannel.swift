@@ -41,6 +41,7 @@ struct NodeHTTPChannel: HTTPChannelHandler {
                 http1Handlers: { channel in
                     try channel.pipeline.syncOperations.addHandler(HeaderTimeoutHandler(timeout: .seconds(headerTimeoutSeconds)))
                 },
+                http2IdleTimeout: .seconds(idleTimeoutSeconds),
                 responder: responder)
         }
     }

@@ -167,7 +167,7 @@ struct NodeRoutes {
         let raw = data
         if data.isEmpty, let empty { data = Data(empty.utf8) }
         do {
-            return (try JSONDecoder().decode(T.self, from: data), raw)
+            return (try APIJSON.decoder.decode(T.self, from: data), raw)
         } catch let error as DecodingError {
             throw Problem.badJSON(Self.describe(error))
         }
