@@ -7,8 +7,6 @@ import MotCuaProtocol
 // The hub's answers to nodes on the federation API. The national API's answers, which operators' clients
 // read too, are in MotCuaAPI (NationalAnswers.swift).
 
-struct HealthAnswer: Encodable { var status = "ok" }
-
 struct IdentityAnswer: Encodable { var identity: String }
 
 /// Where the hub is in a node's log, for the node that reported its own head.

@@ -14,11 +14,8 @@ struct HubRoutes {
     let service: HubService
 
     func register(on router: Router<FederationRequestContext>) {
-        router.get("/healthz") { _, _ in try json(HealthAnswer()) }
-        router.get("/readyz") { _, _ in
-            let answer = await service.readiness()
-            return try json(answer, status: answer.isReady ? .ok : .serviceUnavailable)
-        }
+        router.get("/healthz") { _, _ in try Self.health() }
+        router.get("/readyz") { _, _ in try await Self.ready(service) }
         router.get("/v1/whoami") { _, context in
             try json(IdentityAnswer(identity: context.peer?.uri ?? ""))
         }
@@ -148,6 +145,15 @@ struct HubRoutes {
             let nowMs = service.nowMs
             return try json(DossierPageAnswer(items: page.items.map { NationalDossierAnswer($0, nowMs: nowMs) }, nextCursor: page.nextCursor))
         }
+    }
+
+    /// Liveness, on every port of the hub (the probe listener's too).
+    static func health() throws -> Response { try json(StatusAnswer(status: "ok")) }
+
+    /// Readiness: 200 while the national index answers, else 503 with the problem.
+    static func ready(_ service: HubService) async throws -> Response {
+        let answer = await service.readiness()
+        return try json(answer, status: answer.isReady ? .ok : .serviceUnavailable)
     }
 
     func status() async throws -> Response {

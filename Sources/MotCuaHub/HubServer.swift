@@ -80,11 +80,8 @@ func buildHubHealthApplication(
     service: HubService, logger: Logger, port: Int, onServerRunning: @escaping @Sendable (Int?) async -> Void
 ) -> some Service {
     let router = Router()
-    router.get("/healthz") { _, _ in try json(HealthAnswer()) }
-    router.get("/readyz") { _, _ in
-        let answer = await service.readiness()
-        return try json(answer, status: answer.isReady ? .ok : .serviceUnavailable)
-    }
+    router.get("/healthz") { _, _ in try HubRoutes.health() }
+    router.get("/readyz") { _, _ in try await HubRoutes.ready(service) }
     return Application(
         router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "motcua-hub-health"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) }, logger: logger)
